@@ -1,0 +1,112 @@
+"""OCPI pagination: ``offset``/``limit``/``date_from``/``date_to`` in, ``Link``/``X-Total-Count``/``X-Limit`` out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import QuerySet
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.api.envelope import envelope
+from ocpi_hub.exceptions import InvalidParameters
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    offset: int
+    limit: int
+    date_from: datetime | None
+    date_to: datetime | None
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameters(f"{name}: must be a non-negative integer") from None
+    if value < 0:
+        raise InvalidParameters(f"{name}: must be a non-negative integer")
+    return value
+
+
+def _date_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return parse_datetime(raw)
+    except DateTimeFormatError as exc:
+        raise InvalidParameters(f"{name}: {exc}") from None
+
+
+def page_request(request: Request) -> PageRequest:
+    max_limit = settings.OCPI_HUB_PAGE_LIMIT
+    limit = min(_int_param(request, "limit", max_limit), max_limit)
+    return PageRequest(
+        offset=_int_param(request, "offset", 0),
+        limit=limit,
+        date_from=_date_param(request, "date_from"),
+        date_to=_date_param(request, "date_to"),
+    )
+
+
+class OcpiPagination(BasePagination):
+    """Pages a queryset ordered by (last_updated, pk). The view passes rendered items."""
+
+    def paginate(self, queryset: QuerySet, request: Request, field: str = "last_updated") -> tuple[QuerySet, int]:
+        page = page_request(request)
+        self.page, self.request = page, request
+        if page.date_from is not None:
+            queryset = queryset.filter(**{f"{field}__gte": page.date_from})
+        if page.date_to is not None:
+            queryset = queryset.filter(**{f"{field}__lt": page.date_to})
+        self.total = queryset.count()
+        return queryset.order_by(field, "pk")[page.offset : page.offset + page.limit], self.total
+
+    def response(self, items: Sequence[Any]) -> Response:
+        headers = {"X-Total-Count": str(self.total), "X-Limit": str(settings.OCPI_HUB_PAGE_LIMIT)}
+        next_offset = self.page.offset + len(items)
+        if items and next_offset < self.total:
+            headers["Link"] = f'<{self._next_url(next_offset)}>; rel="next"'
+        return Response(envelope(list(items)), headers=headers)
+
+    def _next_url(self, offset: int) -> str:
+        params = {key: value for key, value in self.request.query_params.items() if key != "offset"}
+        params["offset"] = str(offset)
+        params["limit"] = str(self.page.limit)
+        base = settings.OCPI_HUB_BASE_URL.rstrip("/") + self.request.path
+        return f"{base}?{urlencode(params)}"
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["status_code", "timestamp"],
+            "properties": {
+                "data": schema,
+                "status_code": {"type": "integer", "example": 1000},
+                "status_message": {"type": "string"},
+                "timestamp": {"type": "string", "format": "date-time"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        def param(name: str, schema: dict, description: str) -> dict:
+            return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+        return [
+            param("offset", {"type": "integer", "minimum": 0}, "Index of the first object (default 0)."),
+            param("limit", {"type": "integer", "minimum": 0}, "Maximum objects in the page (server cap)."),
+            param("date_from", {"type": "string", "format": "date-time"}, "Only objects updated at/after (UTC)."),
+            param("date_to", {"type": "string", "format": "date-time"}, "Only objects updated before (UTC)."),
+        ]

@@ -1,0 +1,60 @@
+"""The versions the hub speaks and the module interfaces it offers in each (its version details).
+
+Apps register their interfaces in ``AppConfig.ready()``. The hub serves both interfaces of most modules
+(receiver for the data owners' pushes, sender for the other side's pulls); their paths are
+``/ocpi/{version}/receiver/{module}`` and ``/ocpi/{version}/sender/{module}``, so they never collide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("2.3.0", "2.2.1")  # preferred first
+
+
+@dataclass(frozen=True)
+class ModuleInterface:
+    identifier: str
+    role: str  # the hub's interface role as advertised: SENDER or RECEIVER
+    path: str  # below /ocpi/{version}/
+    versions: tuple[str, ...] = SUPPORTED_VERSIONS
+
+
+_registry: dict[tuple[str, str], ModuleInterface] = {}
+
+
+def register(identifier: str, role: str, path: str, versions: tuple[str, ...] = SUPPORTED_VERSIONS) -> None:
+    _registry[(identifier, role)] = ModuleInterface(identifier, role, path, versions)
+
+
+def interfaces(version: str) -> list[ModuleInterface]:
+    return sorted(
+        (item for item in _registry.values() if version in item.versions),
+        key=lambda item: (item.identifier, item.role),
+    )
+
+
+def base_url() -> str:
+    return settings.OCPI_HUB_BASE_URL.rstrip("/")
+
+
+def versions_url() -> str:
+    return f"{base_url()}/ocpi/versions"
+
+
+def version_details_url(version: str) -> str:
+    return f"{base_url()}/ocpi/{version}"
+
+
+def interface_url(version: str, interface: ModuleInterface) -> str:
+    return f"{version_details_url(version)}/{interface.path}"
+
+
+def pick_version(offered: list[str]) -> str | None:
+    """The highest version both sides speak."""
+    for version in SUPPORTED_VERSIONS:
+        if version in offered:
+            return version
+    return None

@@ -1,0 +1,127 @@
+"""Building blocks for the typed OCPI wire models (pydantic v2).
+
+Conventions every wire model follows:
+- Inbound is liberal: unknown fields are ignored (2.3.0 forbids rejecting them), optional fields may be
+  ``null``, list fields (`*`) may be ``null`` or missing (-> empty list).
+- Outbound is strict: render with ``render(model)``, which drops ``None`` and empty optional lists, so the
+  document only carries fields of the receiver's version.
+- DateTimes are parsed with ``ocpi_hub.api.datetimes`` (strict UTC unless the validation context says
+  ``{"lenient_datetimes": True}``) and always emitted with ``Z``.
+- Error locations are rendered like ``evses[0].connectors[1].max_voltage`` by ``format_validation_error``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from ocpi_hub.api.datetimes import DateTimeFormatError, format_datetime, parse_datetime
+
+
+class WireModel(BaseModel):
+    """Base of every OCPI wire model."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=False)
+
+
+def _to_datetime(value: Any, info: ValidationInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    lenient = bool(info.context and info.context.get("lenient_datetimes"))
+    try:
+        return parse_datetime(value, lenient=lenient)
+    except DateTimeFormatError as exc:
+        raise PydanticCustomError("ocpi_datetime", str(exc)) from None
+
+
+DateTime = Annotated[
+    datetime,
+    BeforeValidator(_to_datetime),
+    PlainSerializer(format_datetime, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 25}),
+]
+
+
+def _printable_ascii(value: Any) -> Any:
+    if isinstance(value, str) and not all(0x20 <= ord(ch) <= 0x7E for ch in value):
+        raise PydanticCustomError("ocpi_cistring", "must contain printable ASCII characters only")
+    return value
+
+
+def _no_control_chars(value: Any) -> Any:
+    if isinstance(value, str) and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise PydanticCustomError("ocpi_string", "must not contain control characters")
+    return value
+
+
+def CiString(max_length: int) -> Any:  # noqa: N802 - reads like the OCPI type name
+    """OCPI CiString(n): printable ASCII, case-insensitive (compare with ``.upper()``)."""
+    return Annotated[str, BeforeValidator(_printable_ascii), StringConstraints(max_length=max_length)]
+
+
+def String(max_length: int) -> Any:  # noqa: N802
+    """OCPI string(n): printable UTF-8 without control characters."""
+    return Annotated[str, BeforeValidator(_no_control_chars), StringConstraints(max_length=max_length)]
+
+
+def _none_to_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def ListOf(item: Any) -> Any:  # noqa: N802
+    """OCPI `*` cardinality: a list that may arrive as null or be missing."""
+    return Annotated[list[item], BeforeValidator(_none_to_list)]
+
+
+URL = String(255)
+
+
+def render(model: BaseModel) -> dict[str, Any]:
+    """JSON-ready dict of a wire model, without None values or empty lists."""
+    return _prune(model.model_dump(mode="json", exclude_none=True, by_alias=True))
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _prune(item) for key, item in value.items() if item != []}
+    if isinstance(value, list):
+        return [_prune(item) for item in value]
+    return value
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
+
+
+def format_validation_error(error: ValidationError, *, limit: int = 5) -> str:
+    """One line per problem, each naming the field: ``evses[0].uid: Field required``."""
+    lines = []
+    for item in error.errors(include_url=False)[:limit]:
+        loc = tuple(part for part in item["loc"] if not _is_union_tag(part))
+        lines.append(f"{format_location(loc)}: {item['msg']}")
+    more = error.error_count() - limit
+    if more > 0:
+        lines.append(f"(+{more} more)")
+    return "; ".join(lines)
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part.startswith("function-"))

@@ -1,0 +1,191 @@
+"""Settings of the hub. Everything is driven by environment variables; there is no production file.
+
+Defaults run the hub embedded: a SQLite file under ``var/`` and kombu's filesystem broker, so
+``make run`` needs no server. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(os.environ.get("OCPI_HUB_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """Read NAME, or the contents of the file named by NAME_FILE."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or "insecure-embedded-default-change-me"
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "ocpi_hub.apps.OcpiHubConfig",
+    "parties.apps.PartiesConfig",
+]
+
+MIDDLEWARE = [
+    "ocpi_hub.api.middleware.OcpiRequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ocpi_hub.urls"
+WSGI_APPLICATION = "ocpi_hub.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "ocpi_hub" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+SQLITE_PATH = VAR_DIR / "hub.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
+        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["ocpi_hub.api.authentication.OcpiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["ocpi_hub.api.permissions.IsRegisteredParty"],
+    "DEFAULT_PARSER_CLASSES": ["ocpi_hub.api.parsers.OcpiJsonParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "ocpi_hub.api.exception_handler.ocpi_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "ocpi_hub.api.pagination.OcpiPagination",
+    "DEFAULT_SCHEMA_CLASS": "ocpi_hub.api.autoschema.OcpiAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OCPI Hub",
+    "DESCRIPTION": "OCPI roaming hub (2.2.1 and 2.3.0) with the chargex-errors extension.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- The hub's own identity -----------------------------------------------------------------------
+OCPI_HUB_BASE_URL = os.environ.get("OCPI_HUB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+OCPI_HUB_COUNTRY_CODE = os.environ.get("OCPI_HUB_COUNTRY_CODE", "NL")
+OCPI_HUB_PARTY_ID = os.environ.get("OCPI_HUB_PARTY_ID", "HUB")
+OCPI_HUB_NAME = os.environ.get("OCPI_HUB_NAME", "OCPI Hub")
+OCPI_HUB_WEBSITE = os.environ.get("OCPI_HUB_WEBSITE", "")
+
+# --- Transport ----------------------------------------------------------------------------------
+OCPI_HUB_PAGE_LIMIT = env_int("OCPI_HUB_PAGE_LIMIT", 1000)
+OCPI_HUB_CONNECT_TIMEOUT = env_float("OCPI_HUB_CONNECT_TIMEOUT", 5.0)
+OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
+OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
+
+# --- Delivery engine ----------------------------------------------------------------------------
+OCPI_HUB_DELIVERY_MAX_ATTEMPTS = env_int("OCPI_HUB_DELIVERY_MAX_ATTEMPTS", 10)
+OCPI_HUB_DELIVERY_MAX_AGE = env_float("OCPI_HUB_DELIVERY_MAX_AGE", 3 * 24 * 3600.0)
+OCPI_HUB_DELIVERY_BACKOFF_BASE = env_float("OCPI_HUB_DELIVERY_BACKOFF_BASE", 10.0)
+OCPI_HUB_DELIVERY_BACKOFF_MAX = env_float("OCPI_HUB_DELIVERY_BACKOFF_MAX", 3600.0)
+OCPI_HUB_DELIVERY_LEASE = env_float("OCPI_HUB_DELIVERY_LEASE", 120.0)
+OCPI_HUB_SWEEP_INTERVAL = env_float("OCPI_HUB_SWEEP_INTERVAL", 15.0)
+OCPI_HUB_UNAUTHORIZED_FLAG_AFTER = env_int("OCPI_HUB_UNAUTHORIZED_FLAG_AFTER", 3)
+
+# --- Still-alive check --------------------------------------------------------------------------
+OCPI_HUB_ALIVE_SILENCE = env_float("OCPI_HUB_ALIVE_SILENCE", 300.0)
+OCPI_HUB_ALIVE_INTERVAL = env_float("OCPI_HUB_ALIVE_INTERVAL", 60.0)
+
+# --- Celery -------------------------------------------------------------------------------------
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 180
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deliveries": {"task": "parties.tasks.sweep_deliveries", "schedule": OCPI_HUB_SWEEP_INTERVAL},
+    "check-alive": {"task": "parties.tasks.check_alive", "schedule": OCPI_HUB_ALIVE_INTERVAL},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("OCPI_HUB_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,142 @@
+"""Platforms connected to the hub: their roles, endpoints and connection state."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from parties.tokens import mask_token
+
+
+class ConnectionStatus(models.TextChoices):
+    PLANNED = "PLANNED"
+    CONNECTED = "CONNECTED"
+    OFFLINE = "OFFLINE"
+    SUSPENDED = "SUSPENDED"
+
+
+class Role(models.TextChoices):
+    CPO = "CPO"
+    EMSP = "EMSP"
+    HUB = "HUB"
+    NAP = "NAP"
+    NSP = "NSP"
+    OTHER = "OTHER"
+    SCSP = "SCSP"
+
+
+class InterfaceRole(models.TextChoices):
+    SENDER = "SENDER"
+    RECEIVER = "RECEIVER"
+
+
+class Strictness(models.TextChoices):
+    LENIENT = "lenient", "Lenient (non-UTC offsets converted)"
+    STANDARD = "standard", "Standard"
+    STRICT = "strict", "Strict (quality warnings rejected)"
+
+
+class Platform(models.Model):
+    """One OCPI platform (a CPO/eMSP backend or another hub), serving one or more roles."""
+
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=ConnectionStatus.choices, default=ConnectionStatus.PLANNED)
+    version = models.CharField(max_length=10, blank=True, help_text="OCPI version in use with this platform.")
+    versions_url = models.URLField(max_length=255, blank=True, help_text="The platform's versions endpoint.")
+    token_in_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="SHA-256 of the token it calls us with."
+    )
+    token_in_is_registration = models.BooleanField(default=False, help_text="True while that token is token A.")
+    token_out = models.CharField(max_length=255, blank=True, help_text="Token we call the platform with.")
+    token_base64 = models.BooleanField(
+        default=True, help_text="Base64-encode tokens (OCPI 2.2.1+). Off for peers that use raw tokens."
+    )
+    strictness = models.CharField(max_length=10, choices=Strictness.choices, default=Strictness.STANDARD)
+    hub_party_id = models.CharField(max_length=5, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_alive_check_at = models.DateTimeField(null=True, blank=True)
+    unauthorized_count = models.PositiveIntegerField(default=0)
+    needs_attention = models.BooleanField(default=False)
+    attention_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == ConnectionStatus.SUSPENDED
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == ConnectionStatus.CONNECTED
+
+    @property
+    def masked_token_out(self) -> str:
+        return mask_token(self.token_out)
+
+    def touch(self) -> None:
+        """Record that the platform talked to us (throttled to one write per 30 s)."""
+        now = timezone.now()
+        if self.last_seen_at is None or (now - self.last_seen_at).total_seconds() > 30:
+            self.last_seen_at = now
+            Platform.objects.filter(pk=self.pk).update(last_seen_at=now)
+
+    def party_keys(self) -> set[tuple[str, str]]:
+        """(country_code, party_id) pairs this platform may act as."""
+        cached = getattr(self, "_party_keys", None)
+        if cached is None:
+            cached = {(role.country_code, role.party_id) for role in self.roles.all()}
+            self._party_keys = cached
+        return cached
+
+    def endpoint_url(self, identifier: str, role: str) -> str | None:
+        for endpoint in self.endpoints.all():
+            if endpoint.identifier == identifier and endpoint.role == role:
+                return endpoint.url
+        return None
+
+
+class PlatformRole(models.Model):
+    """A CredentialsRole of a platform (country_code + party_id + role)."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=5, choices=Role.choices)
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    business_details = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["country_code", "party_id", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["country_code", "party_id", "role"], name="unique_party_role"),
+        ]
+        indexes = [models.Index(fields=["country_code", "party_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}/{self.party_id} {self.role}"
+
+
+class Endpoint(models.Model):
+    """A module interface the platform offers in its version details."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="endpoints")
+    identifier = models.CharField(max_length=40)
+    role = models.CharField(max_length=8, choices=InterfaceRole.choices)
+    url = models.URLField(max_length=255)
+
+    class Meta:
+        ordering = ["identifier", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "identifier", "role"], name="unique_platform_endpoint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} {self.role}"

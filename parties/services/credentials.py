@@ -1,0 +1,288 @@
+"""The Credentials module in both directions, and invitations.
+
+Network calls to the other party never run inside a transaction: the party may call us back meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from pydantic import TypeAdapter, ValidationError
+
+from ocpi_hub.api import versions
+from ocpi_hub.api.wire import format_validation_error
+from ocpi_hub.exceptions import (
+    InvalidParameters,
+    MethodNotAllowed,
+    NoMatchingEndpoints,
+    UnableToUseClientApi,
+    UnsupportedVersion,
+)
+from parties import client
+from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
+from parties.services.clientinfo import client_info_changed
+from parties.tokens import generate_token, hash_token
+from parties.wire import CREDENTIALS, Version, VersionDetails
+
+logger = logging.getLogger(__name__)
+_version_list = TypeAdapter(list[Version])
+
+
+@dataclass(frozen=True)
+class PeerVersion:
+    version: str
+    versions_url: str
+    endpoints: list[dict[str, str]]
+
+
+def platform_invite(*, name: str, token_base64: bool = True) -> tuple[Platform, str]:
+    """A PLANNED platform and its registration token A (shown once, stored as a hash)."""
+    token = generate_token()
+    platform = Platform.objects.create(
+        name=name, token_in_hash=hash_token(token), token_in_is_registration=True, token_base64=token_base64
+    )
+    return platform, token
+
+
+def platform_reinvite(*, platform: Platform) -> str:
+    token = generate_token()
+    platform.token_in_hash = hash_token(token)
+    platform.token_in_is_registration = True
+    platform.save(update_fields=["token_in_hash", "token_in_is_registration", "updated_at"])
+    return token
+
+
+# --- discovery --------------------------------------------------------------------------------------
+
+
+def _get(url: str, token: str, raw: bool, what: str) -> Any:
+    try:
+        reply = client.call("GET", url, token=token, raw_token=raw)
+    except client.TransportError as exc:
+        raise UnableToUseClientApi(f"Could not reach your {what} at {url}: {exc}") from None
+    if not reply.ok:
+        raise UnableToUseClientApi(
+            f"Your {what} at {url} answered HTTP {reply.http_status}, OCPI status {reply.status_code}"
+        )
+    return reply.data
+
+
+def discover(versions_url: str, token: str, *, raw: bool, version: str | None = None) -> PeerVersion:
+    """GET the peer's versions and the details of the chosen version (3001/3002 on failure)."""
+    try:
+        offered = _version_list.validate_python(_get(versions_url, token, raw, "versions endpoint"))
+    except ValidationError as exc:
+        raise UnableToUseClientApi(f"Your versions endpoint returned invalid data: {format_validation_error(exc)}")
+    by_number = {item.version: item.url for item in offered}
+    chosen = version or versions.pick_version(list(by_number))
+    if chosen is None or chosen not in by_number:
+        wanted = version or " or ".join(versions.SUPPORTED_VERSIONS)
+        raise UnsupportedVersion(f"Your versions endpoint does not offer OCPI {wanted}")
+    try:
+        details = VersionDetails.model_validate(_get(by_number[chosen], token, raw, "version details"))
+    except ValidationError as exc:
+        raise UnableToUseClientApi(f"Your version details are invalid: {format_validation_error(exc)}")
+    endpoints = [endpoint.model_dump() for endpoint in details.endpoints]
+    if not any(item["identifier"] == "credentials" for item in endpoints):
+        raise NoMatchingEndpoints("Your version details list no credentials endpoint")
+    return PeerVersion(version=chosen, versions_url=versions_url, endpoints=endpoints)
+
+
+# --- the hub's own credentials ------------------------------------------------------------------------
+
+
+def _hub_business_details() -> dict[str, Any]:
+    details: dict[str, Any] = {"name": settings.OCPI_HUB_NAME}
+    if settings.OCPI_HUB_WEBSITE:
+        details["website"] = settings.OCPI_HUB_WEBSITE
+    return details
+
+
+def hub_credentials(*, version: str, token: str, for_platform: Platform | None) -> dict[str, Any]:
+    """2.2.1: one HUB role. 2.3.0: the hub (as OTHER) plus every party reachable through it, and hub_party_id."""
+    own = {
+        "country_code": settings.OCPI_HUB_COUNTRY_CODE,
+        "party_id": settings.OCPI_HUB_PARTY_ID,
+        "business_details": _hub_business_details(),
+    }
+    body: dict[str, Any] = {"token": token, "url": versions.versions_url()}
+    if version == "2.2.1":
+        body["roles"] = [{"role": "HUB", **own}]
+        return body
+    reachable = PlatformRole.objects.filter(platform__status=ConnectionStatus.CONNECTED).exclude(role="HUB")
+    if for_platform is not None:
+        reachable = reachable.exclude(platform=for_platform)
+    body["hub_party_id"] = own["country_code"] + own["party_id"]
+    body["roles"] = [{"role": "OTHER", **own}] + [
+        {"role": r.role, "country_code": r.country_code, "party_id": r.party_id,
+         "business_details": r.business_details or {"name": r.platform.name}}
+        for r in reachable.select_related("platform")
+    ]
+    return body
+
+
+# --- storing a connection -----------------------------------------------------------------------------
+
+
+def _validate_credentials(version: str, payload: Any) -> Any:
+    if not isinstance(payload, dict):
+        raise InvalidParameters("body: a Credentials object is required")
+    return CREDENTIALS[version].model_validate(payload)
+
+
+def _check_roles_free(platform: Platform, roles: list[Any]) -> None:
+    for index, role in enumerate(roles):
+        taken = PlatformRole.objects.filter(
+            country_code=role.country_code.upper(), party_id=role.party_id.upper(), role=role.role
+        ).exclude(platform=platform)
+        if taken.exists():
+            raise InvalidParameters(
+                f"roles[{index}]: {role.country_code}/{role.party_id} {role.role} is registered by another platform"
+            )
+
+
+def _store_connection(platform: Platform, *, peer: PeerVersion, credentials: Any, token_in: str) -> None:
+    platform.roles.all().delete()
+    PlatformRole.objects.bulk_create(
+        PlatformRole(
+            platform=platform, role=role.role, country_code=role.country_code.upper(),
+            party_id=role.party_id.upper(), business_details=role.business_details.model_dump(exclude_none=True),
+        )
+        for role in credentials.roles
+    )
+    platform.endpoints.all().delete()
+    Endpoint.objects.bulk_create(Endpoint(platform=platform, **item) for item in peer.endpoints)
+    platform.version = peer.version
+    platform.versions_url = peer.versions_url
+    platform.token_out = credentials.token
+    platform.token_in_hash = hash_token(token_in)
+    platform.token_in_is_registration = False
+    platform.hub_party_id = (getattr(credentials, "hub_party_id", None) or "").upper()
+    platform.status = ConnectionStatus.CONNECTED
+    platform.registered_at = platform.last_seen_at = timezone.now()
+    platform.unauthorized_count = 0
+    platform.needs_attention = False
+    platform.attention_reason = ""
+    platform.save()
+    client_info_changed(platform=platform, newly_connected=True)
+
+
+def _save_connection(platform: Platform, **kwargs: Any) -> None:
+    try:
+        with transaction.atomic():
+            _store_connection(platform, **kwargs)
+    except IntegrityError:
+        raise InvalidParameters("roles: a role of this platform is already registered by another platform") from None
+
+
+# --- party-initiated: POST / PUT / DELETE on our credentials endpoint ---------------------------------
+
+
+def credentials_register(*, platform: Platform, version: str, payload: Any) -> dict[str, Any]:
+    """A party registers (POST, with token A): fetch its versions with token B, answer with token C."""
+    if platform.registered_at is not None and not platform.token_in_is_registration:
+        raise MethodNotAllowed("Already registered; use PUT to update or DELETE to unregister")
+    credentials = _validate_credentials(version, payload)
+    _check_roles_free(platform, credentials.roles)
+    peer = discover(credentials.url, credentials.token, raw=not platform.token_base64, version=version)
+    token_c = generate_token()
+    _save_connection(platform, peer=peer, credentials=credentials, token_in=token_c)
+    logger.info("Platform registered", extra={"platform": platform.pk, "version": version})
+    return hub_credentials(version=version, token=token_c, for_platform=platform)
+
+
+def credentials_update(*, platform: Platform, version: str, payload: Any) -> dict[str, Any]:
+    """PUT: re-fetch the party's endpoints, switch to ``version``, rotate its token (the old one dies now)."""
+    if platform.token_in_is_registration or platform.registered_at is None:
+        raise MethodNotAllowed("Not registered; use POST to register")
+    credentials = _validate_credentials(version, payload)
+    _check_roles_free(platform, credentials.roles)
+    peer = discover(credentials.url, credentials.token, raw=not platform.token_base64, version=version)
+    token_c = generate_token()
+    _save_connection(platform, peer=peer, credentials=credentials, token_in=token_c)
+    return hub_credentials(version=version, token=token_c, for_platform=platform)
+
+
+def credentials_unregister(*, platform: Platform) -> None:
+    """DELETE: the party's token stops working and the hub stops calling it."""
+    if platform.token_in_is_registration or platform.registered_at is None:
+        raise MethodNotAllowed("Not registered")
+    with transaction.atomic():
+        platform.token_in_hash = None
+        platform.token_out = ""
+        platform.status = ConnectionStatus.SUSPENDED
+        platform.save(update_fields=["token_in_hash", "token_out", "status", "updated_at"])
+        client_info_changed(platform=platform)
+
+
+# --- hub-initiated registration ------------------------------------------------------------------------
+
+
+def hub_register(*, versions_url: str, token_a: str, name: str = "", token_base64: bool = True,
+                 platform: Platform | None = None) -> Platform:
+    """The hub registers with a party: GET its versions with token A, POST our credentials (token B),
+    store the token C it answers with."""
+    if platform is None:
+        platform = Platform.objects.create(name=name or versions_url[:100], token_base64=token_base64)
+    peer = discover(versions_url, token_a, raw=not platform.token_base64)
+    return _send_hub_credentials(platform, peer=peer, method="POST", auth_token=token_a)
+
+
+def hub_rotate_token(*, platform: Platform) -> Platform:
+    """The hub gives a registered party a new token B (PUT on its credentials) and stores its new token C.
+    The old token B stops working as soon as the party has accepted the new one."""
+    if not platform.token_out or platform.registered_at is None:
+        raise MethodNotAllowed("Not registered")
+    peer = discover(platform.versions_url, platform.token_out, raw=not platform.token_base64,
+                    version=platform.version or None)
+    return _send_hub_credentials(platform, peer=peer, method="PUT", auth_token=platform.token_out)
+
+
+def _send_hub_credentials(platform: Platform, *, peer: PeerVersion, method: str, auth_token: str) -> Platform:
+    credentials_url = next(item["url"] for item in peer.endpoints if item["identifier"] == "credentials")
+    token_b = generate_token()
+    previous_hash = platform.token_in_hash
+    # The party calls our versions endpoint with token B before it answers: B must be valid (committed) now.
+    Platform.objects.filter(pk=platform.pk).update(token_in_hash=hash_token(token_b), token_in_is_registration=False)
+    body = hub_credentials(version=peer.version, token=token_b, for_platform=platform)
+    try:
+        credentials = _post_credentials(platform, method, credentials_url, auth_token, body, peer.version)
+    except Exception:
+        Platform.objects.filter(pk=platform.pk).update(token_in_hash=previous_hash)
+        raise
+    _check_roles_free(platform, credentials.roles)
+    _save_connection(platform, peer=peer, credentials=credentials, token_in=token_b)
+    return platform
+
+
+def _post_credentials(platform: Platform, method: str, url: str, token: str, body: dict, version: str) -> Any:
+    try:
+        reply = client.call(method, url, token=token, raw_token=not platform.token_base64, body=body)
+    except client.TransportError as exc:
+        raise UnableToUseClientApi(f"Could not reach the party's credentials endpoint: {exc}") from None
+    if not reply.ok:
+        raise UnableToUseClientApi(
+            f"The party refused our credentials: HTTP {reply.http_status}, OCPI {reply.status_code} "
+            f"{reply.status_message}".strip()
+        )
+    try:
+        return _validate_credentials(version, reply.data)
+    except (ValidationError, InvalidParameters) as exc:
+        raise UnableToUseClientApi(f"The party answered invalid credentials: {exc}") from None
+
+
+def hub_refresh_endpoints(*, platform: Platform) -> Platform:
+    """Re-fetch the party's version details (admin action) without changing tokens."""
+    peer = discover(platform.versions_url, platform.token_out, raw=not platform.token_base64,
+                    version=platform.version or None)
+    with transaction.atomic():
+        platform.endpoints.all().delete()
+        Endpoint.objects.bulk_create(Endpoint(platform=platform, **item) for item in peer.endpoints)
+        platform.version = peer.version
+        platform.save(update_fields=["version", "updated_at"])
+    return platform

@@ -1,0 +1,243 @@
+"""The delivery engine: outbox rows written with the change, dispatched on commit, retried with backoff,
+dead-lettered when hopeless, swept periodically so nothing is lost to a broker or worker crash.
+
+Order per (receiver, object) is kept by letting only one row per object be in flight; a change arriving
+while a row is pending merges into it (the payload is rendered at send time, so it carries the newest state).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from parties import client, outbound
+from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform
+
+logger = logging.getLogger(__name__)
+PENDING, IN_FLIGHT = DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT
+
+
+def delivery_enqueue(
+    *, receiver: Platform, module: str, object_key: str, target: str = "", correlation_id: str = ""
+) -> Delivery:
+    """Queue the newest state of an object for a receiver. Call inside the transaction of the change."""
+    now = timezone.now()
+    existing = Delivery.objects.filter(receiver=receiver, module=module, object_key=object_key, status=PENDING)
+    delivery = existing.first()
+    if delivery is None:
+        try:
+            with transaction.atomic():
+                delivery = Delivery.objects.create(
+                    receiver=receiver, module=module, object_key=object_key, target=target,
+                    next_attempt_at=now, queued_at=now, correlation_id=correlation_id,
+                )
+        except IntegrityError:
+            delivery = existing.get()
+    if delivery.target != target and delivery.target:
+        Delivery.objects.filter(pk=delivery.pk).update(target=_merge_targets(delivery.target, target))
+    transaction.on_commit(lambda: _dispatch(delivery.pk))
+    return delivery
+
+
+def _merge_targets(old: str, new: str) -> str:
+    """Two different sub-objects of one object queued: push the common parent."""
+    common = []
+    for left, right in zip(old.split("/"), new.split("/"), strict=False):
+        if left != right:
+            break
+        common.append(left)
+    return "/".join(common)
+
+
+def _dispatch(delivery_id: int, countdown: float = 0) -> None:
+    from parties.tasks import deliver
+
+    try:
+        deliver.apply_async((delivery_id,), countdown=countdown or None)
+    except Exception:  # broker down: the sweeper will pick the row up
+        logger.warning("Could not publish delivery %s; the sweeper will retry", delivery_id, exc_info=True)
+
+
+def delivery_claim(delivery_id: int) -> Delivery | None:
+    """Atomically move a due pending row to in_flight, unless its object is already in flight."""
+    now = timezone.now()
+    busy = Delivery.objects.filter(
+        receiver=OuterRef("receiver"), module=OuterRef("module"), object_key=OuterRef("object_key"),
+        status=IN_FLIGHT,
+    )
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=PENDING, next_attempt_at__lte=now)
+        .exclude(Exists(busy))
+        .update(status=IN_FLIGHT, attempts=F("attempts") + 1,
+                lease_until=now + timedelta(seconds=settings.OCPI_HUB_DELIVERY_LEASE))
+    )
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("receiver").get(pk=delivery_id)
+
+
+def delivery_attempt(delivery_id: int) -> str:
+    """Claim, render, send and record one delivery. Returns the outcome (for logs and tests)."""
+    delivery = delivery_claim(delivery_id)
+    if delivery is None:
+        return "not-claimed"
+    receiver = delivery.receiver
+    if receiver.status == ConnectionStatus.SUSPENDED or not receiver.token_out:
+        return _finish(delivery, DeliveryStatus.FAILED, error="receiver is suspended or unregistered")
+    try:
+        request = outbound.render(delivery)
+    except outbound.NoEndpoint as exc:
+        return _finish(delivery, DeliveryStatus.FAILED, error=str(exc))
+    if request is None:
+        return _finish(delivery, DeliveryStatus.SUCCEEDED, error="nothing to send")
+    return _send(delivery, request)
+
+
+def _send(delivery: Delivery, request: outbound.Outbound) -> str:
+    receiver = delivery.receiver
+    started = timezone.now()
+    try:
+        reply = client.call(
+            request.method, request.url, token=receiver.token_out, raw_token=not receiver.token_base64,
+            body=request.body, correlation_id=delivery.correlation_id, routing=request.routing,
+        )
+    except client.TransportError as exc:
+        _record(delivery, request, started, outcome="error", error=str(exc), request_id=exc.request_id,
+                duration_ms=exc.duration_ms)
+        return _retry_or_die(delivery, error=str(exc))
+    outcome = _classify(reply)
+    _record(delivery, request, started, outcome=outcome, reply=reply)
+    _track_unauthorized(receiver, reply.http_status)
+    if outcome == "succeeded":
+        return _finish(delivery, DeliveryStatus.SUCCEEDED, reply=reply)
+    if outcome == "retry":
+        return _retry_or_die(delivery, error=_reply_error(reply), reply=reply)
+    return _finish(delivery, DeliveryStatus.FAILED, error=_reply_error(reply), reply=reply)
+
+
+def _classify(reply: client.Reply) -> str:
+    if reply.http_status >= 500 or reply.http_status in (408, 429):
+        return "retry"
+    if 200 <= reply.http_status < 300:
+        if reply.status_code is None:
+            return "failed"
+        if 1000 <= reply.status_code < 2000:
+            return "succeeded"
+        return "retry" if 3000 <= reply.status_code < 4000 else "failed"
+    return "failed"
+
+
+def _reply_error(reply: client.Reply) -> str:
+    return f"HTTP {reply.http_status}, OCPI {reply.status_code}: {reply.status_message}"[:500]
+
+
+def _record(delivery: Delivery, request: outbound.Outbound, started, *, outcome: str, reply=None,
+            error: str = "", request_id: str = "", duration_ms: int = 0) -> None:
+    DeliveryAttempt.objects.create(
+        delivery=delivery, method=request.method, url=request.url[:500], started_at=started, outcome=outcome,
+        request_id=reply.request_id if reply else request_id,
+        duration_ms=reply.duration_ms if reply else duration_ms,
+        http_status=reply.http_status if reply else None,
+        ocpi_status=reply.status_code if reply else None,
+        error=(error or (_reply_error(reply) if reply and outcome != "succeeded" else ""))[:500],
+        response_excerpt=(reply.excerpt if reply else "")[:500],
+    )
+
+
+def _track_unauthorized(receiver: Platform, http_status: int) -> None:
+    if http_status == 401:
+        Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=F("unauthorized_count") + 1)
+        limit = settings.OCPI_HUB_UNAUTHORIZED_FLAG_AFTER
+        Platform.objects.filter(pk=receiver.pk, unauthorized_count__gte=limit).update(
+            needs_attention=True, attention_reason=f"answered HTTP 401 to {limit} or more pushes in a row"
+        )
+    elif receiver.unauthorized_count:
+        Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=0)
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter on the upper half: base * 2^(n-1), capped."""
+    ceiling = min(settings.OCPI_HUB_DELIVERY_BACKOFF_MAX,
+                  settings.OCPI_HUB_DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+
+def _retry_or_die(delivery: Delivery, *, error: str, reply: client.Reply | None = None) -> str:
+    age = (timezone.now() - delivery.queued_at).total_seconds()
+    if delivery.attempts >= settings.OCPI_HUB_DELIVERY_MAX_ATTEMPTS or age >= settings.OCPI_HUB_DELIVERY_MAX_AGE:
+        return _finish(delivery, DeliveryStatus.DEAD, error=error, reply=reply)
+    delay = backoff_seconds(delivery.attempts)
+    updated = _release(delivery, PENDING, error=error, reply=reply,
+                       next_attempt_at=timezone.now() + timedelta(seconds=delay))
+    if updated == "superseded":
+        return updated
+    if delay < 300:
+        transaction.on_commit(lambda: _dispatch(delivery.pk, countdown=delay))
+    return "retry"
+
+
+def _finish(delivery: Delivery, status: str, *, error: str = "", reply: client.Reply | None = None) -> str:
+    return _release(delivery, status, error=error, reply=reply, completed_at=timezone.now())
+
+
+def _release(delivery: Delivery, status: str, *, error: str, reply: client.Reply | None, **fields) -> str:
+    """Leave in_flight; wake the next queued row of the same object."""
+    values = dict(status=status, lease_until=None, last_error=error[:500], **fields)
+    if reply is not None:
+        values.update(last_http_status=reply.http_status, last_ocpi_status=reply.status_code)
+    with transaction.atomic():
+        if status == PENDING and _sibling_pending(delivery).exists():
+            values.update(status=DeliveryStatus.SUPERSEDED, completed_at=timezone.now())
+            status = DeliveryStatus.SUPERSEDED
+        Delivery.objects.filter(pk=delivery.pk, status=IN_FLIGHT).update(**values)
+        for sibling in _sibling_pending(delivery).values_list("pk", flat=True):
+            transaction.on_commit(lambda pk=sibling: _dispatch(pk))
+    return str(status)
+
+
+def _sibling_pending(delivery: Delivery):
+    return Delivery.objects.filter(
+        receiver_id=delivery.receiver_id, module=delivery.module, object_key=delivery.object_key, status=PENDING
+    ).exclude(pk=delivery.pk)
+
+
+def deliveries_sweep(*, limit: int = 500) -> int:
+    """Recover expired leases and re-dispatch due rows whose message may have been lost."""
+    now = timezone.now()
+    for delivery in Delivery.objects.filter(status=IN_FLIGHT, lease_until__lt=now):
+        _release(delivery, PENDING, error="lease expired (worker lost)", reply=None, next_attempt_at=now)
+    busy = Delivery.objects.filter(
+        receiver=OuterRef("receiver"), module=OuterRef("module"), object_key=OuterRef("object_key"),
+        status=IN_FLIGHT,
+    )
+    due = (
+        Delivery.objects.filter(status=PENDING, next_attempt_at__lte=now)
+        .exclude(Exists(busy)).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+    ids = list(due)
+    for pk in ids:
+        _dispatch(pk)
+    return len(ids)
+
+
+def deliveries_redrive(*, deliveries) -> int:
+    """Admin redrive: failed/dead rows go back to pending (merged into a newer pending row if one exists)."""
+    count = 0
+    now = timezone.now()
+    for delivery in deliveries.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.DEAD]):
+        with transaction.atomic():
+            if _sibling_pending(delivery).exists():
+                Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SUPERSEDED)
+                continue
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=PENDING, attempts=0, next_attempt_at=now, queued_at=now, completed_at=None, last_error=""
+            )
+            transaction.on_commit(lambda pk=delivery.pk: _dispatch(pk))
+            count += 1
+    return count
