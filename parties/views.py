@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from ocpi_hub.api import versions
 from ocpi_hub.api.authentication import header_token, decode_token
 from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.pagination import OcpiPagination
+from ocpi_hub.api.views import OcpiApi
 from parties import selectors
 from parties.services import credentials as credentials_service
 from parties.services.clientinfo import client_info
-
-
-class OcpiApi(APIView):
-    """Base of every OCPI endpoint of the hub."""
-
-    allow_registration_token = False
-    functional_module = False
-
-    def caller(self, request: Request) -> Any:
-        return request.auth.platform
 
 
 class VersionsApi(OcpiApi):
