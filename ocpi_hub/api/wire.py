@@ -68,12 +68,12 @@ def _no_control_chars(value: Any) -> Any:
 
 def CiString(max_length: int) -> Any:  # noqa: N802 - reads like the OCPI type name
     """OCPI CiString(n): printable ASCII, case-insensitive (compare with ``.upper()``)."""
-    return Annotated[str, BeforeValidator(_printable_ascii), StringConstraints(max_length=max_length)]
+    return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_printable_ascii)]
 
 
 def String(max_length: int) -> Any:  # noqa: N802
     """OCPI string(n): printable UTF-8 without control characters."""
-    return Annotated[str, BeforeValidator(_no_control_chars), StringConstraints(max_length=max_length)]
+    return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_no_control_chars)]
 
 
 def _none_to_list(value: Any) -> Any:

@@ -1,0 +1,99 @@
+"""Locations on the wire: parse any supported version into the canonical document, render it per version.
+
+The hub stores one canonical document per Location/EVSE/Connector: the 2.3.0-shaped JSON dict (a superset
+of 2.2.1). ``parse_*`` validate inbound data with the version's model and return that document; ``render_*``
+turn it into the wire dict of a version (only that version's fields and values). Validation problems raise
+pydantic ``ValidationError``; format them with ``ocpi_hub.api.wire.format_validation_error``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locations.wire.convert import connector_to_221, evse_to_221, location_to_221
+from locations.wire.models import (
+    Connector221,
+    Connector230,
+    Evse221,
+    Evse230,
+    EVSEParking230,
+    ExceptionalPeriod,
+    Hours,
+    Location221,
+    Location230,
+    Parking230,
+    RegularHours,
+    StatusSchedule,
+)
+from ocpi_hub.api.wire import WireModel, render
+from ocpi_hub.api.wire_common import V221, V230, model_for
+
+__all__ = [
+    "CONNECTOR_MODELS",
+    "EVSE_MODELS",
+    "LOCATION_MODELS",
+    "Connector221",
+    "Connector230",
+    "EVSEParking230",
+    "Evse221",
+    "Evse230",
+    "ExceptionalPeriod",
+    "Hours",
+    "Location221",
+    "Location230",
+    "Parking230",
+    "RegularHours",
+    "StatusSchedule",
+    "parse_connector",
+    "parse_evse",
+    "parse_location",
+    "render_connector",
+    "render_evse",
+    "render_location",
+]
+
+Doc = dict[str, Any]
+
+LOCATION_MODELS: dict[str, type[WireModel]] = {V221: Location221, V230: Location230}
+EVSE_MODELS: dict[str, type[WireModel]] = {V221: Evse221, V230: Evse230}
+CONNECTOR_MODELS: dict[str, type[WireModel]] = {V221: Connector221, V230: Connector230}
+
+
+def _parse(models: dict[str, type[WireModel]], version: str, data: Any, lenient: bool) -> Doc:
+    model = model_for(models, version)
+    return render(model.model_validate(data, context={"lenient_datetimes": lenient}))
+
+
+def parse_location(version: str, data: Any, *, lenient: bool = False) -> Doc:
+    """Validate a Location of ``version``; return the canonical document."""
+    return _parse(LOCATION_MODELS, version, data, lenient)
+
+
+def parse_evse(version: str, data: Any, *, lenient: bool = False) -> Doc:
+    """Validate an EVSE of ``version``; return the canonical document."""
+    return _parse(EVSE_MODELS, version, data, lenient)
+
+
+def parse_connector(version: str, data: Any, *, lenient: bool = False) -> Doc:
+    """Validate a Connector of ``version``; return the canonical document."""
+    return _parse(CONNECTOR_MODELS, version, data, lenient)
+
+
+def render_location(doc: Doc, version: str) -> Doc:
+    """The canonical Location as a wire dict of ``version``."""
+    model = model_for(LOCATION_MODELS, version)
+    return render(model.model_validate(location_to_221(doc) if version == V221 else doc))
+
+
+def render_evse(doc: Doc, version: str) -> Doc | None:
+    """The canonical EVSE as a wire dict of ``version``; None if 2.2.1 can express none of its connectors."""
+    model = model_for(EVSE_MODELS, version)
+    converted = evse_to_221(doc) if version == V221 else doc
+    return None if converted is None else render(model.model_validate(converted))
+
+
+def render_connector(doc: Doc, version: str) -> Doc | None:
+    """The canonical Connector as a wire dict of ``version``; None if its standard does not exist there."""
+    model = model_for(CONNECTOR_MODELS, version)
+    converted = connector_to_221(doc) if version == V221 else doc
+    return None if converted is None else render(model.model_validate(converted))
