@@ -76,29 +76,45 @@ class Worker:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "ocpi_hub.settings.test",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "OCPI_HUB_TEST_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-            "OCPI_HUB_BASE_URL": self.base_url,
-            "OCPI_HUB_SWEEP_INTERVAL": "1",
-            "OCPI_HUB_SWEEP_GRACE": "1",
-            "OCPI_HUB_DELIVERY_LEASE": "4",
-        })
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "ocpi_hub.settings.test",
+                "DATABASE_URL": _database_url(),
+                "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+                "OCPI_HUB_TEST_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+                "OCPI_HUB_BASE_URL": self.base_url,
+                "OCPI_HUB_SWEEP_INTERVAL": "1",
+                "OCPI_HUB_SWEEP_GRACE": "1",
+                "OCPI_HUB_DELIVERY_LEASE": "4",
+            }
+        )
         env.update(self.extra_env)
         return env
 
     def start(self) -> Worker:
         command = [
-            sys.executable, "-m", "celery", "-A", "ocpi_hub", "worker", "--beat", "--loglevel=INFO",
-            "--concurrency=2", "--pool=prefork", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--schedule", str(Path(os.environ["OCPI_HUB_VAR_DIR"]) / f"beat-{time.monotonic_ns()}"),
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ocpi_hub",
+            "worker",
+            "--beat",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--pool=prefork",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--schedule",
+            str(Path(os.environ["OCPI_HUB_VAR_DIR"]) / f"beat-{time.monotonic_ns()}"),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         ]
         log = self.log.open("ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self._wait_ready()
         return self
 

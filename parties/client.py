@@ -48,7 +48,9 @@ class Reply:
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.http_status < 300 and self.status_code is not None and 1000 <= self.status_code < 2000
+        return (
+            200 <= self.http_status < 300 and self.status_code is not None and 1000 <= self.status_code < 2000
+        )
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,13 @@ def call(
             method, url, data=payload, params=params, headers=headers, timeout=timeout, allow_redirects=False
         )
     except requests.Timeout as exc:
-        raise TransportError(f"timeout: {exc}", timeout=True, request_id=headers["X-Request-ID"],
-                             duration_ms=_elapsed(started)) from exc
+        raise TransportError(
+            f"timeout: {exc}", timeout=True, request_id=headers["X-Request-ID"], duration_ms=_elapsed(started)
+        ) from exc
     except requests.RequestException as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}", request_id=headers["X-Request-ID"],
-                             duration_ms=_elapsed(started)) from exc
+        raise TransportError(
+            f"{type(exc).__name__}: {exc}", request_id=headers["X-Request-ID"], duration_ms=_elapsed(started)
+        ) from exc
     return _reply(response, headers["X-Request-ID"], _elapsed(started))
 
 

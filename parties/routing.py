@@ -16,20 +16,28 @@ from parties.models import ConnectionStatus, Platform, PlatformRole
 
 
 def is_hub(party: PartyRef) -> bool:
-    return (party.country_code, party.party_id) == (settings.OCPI_HUB_COUNTRY_CODE, settings.OCPI_HUB_PARTY_ID)
+    return (party.country_code, party.party_id) == (
+        settings.OCPI_HUB_COUNTRY_CODE,
+        settings.OCPI_HUB_PARTY_ID,
+    )
 
 
 def find_party_role(party: PartyRef, roles: Iterable[str]) -> PlatformRole | None:
     return (
         PlatformRole.objects.select_related("platform")
         .prefetch_related("platform__roles", "platform__endpoints")
-        .filter(country_code=party.country_code.upper(), party_id=party.party_id.upper(), role__in=list(roles))
+        .filter(
+            country_code=party.country_code.upper(), party_id=party.party_id.upper(), role__in=list(roles)
+        )
         .first()
     )
 
 
 def resolve_receiver(
-    *, routing: RoutingHeaders | None, candidates: Iterable[PartyRef | None], roles: tuple[str, ...] = ("EMSP",),
+    *,
+    routing: RoutingHeaders | None,
+    candidates: Iterable[PartyRef | None],
+    roles: tuple[str, ...] = ("EMSP",),
     require_connected: bool = True,
 ) -> tuple[Platform, PartyRef]:
     """The platform (and party) to route to: OCPI-to-* first (unless it names the hub), then the

@@ -10,9 +10,7 @@ from parties.tokens import hash_token
 
 def credential_for_token(token: str) -> tuple[Platform, bool] | None:
     """The platform owning this incoming token, and whether it is a registration token (token A)."""
-    platform = (
-        Platform.objects.filter(token_in_hash=hash_token(token)).prefetch_related("roles").first()
-    )
+    platform = Platform.objects.filter(token_in_hash=hash_token(token)).prefetch_related("roles").first()
     if platform is None:
         return None
     return platform, platform.token_in_is_registration
@@ -32,7 +30,9 @@ def receivers_for(
 ) -> QuerySet[Platform]:
     """Connected platforms (with one of ``roles``, if given) that implement the receiver interface of a module."""
     queryset = Platform.objects.filter(
-        status=ConnectionStatus.CONNECTED, endpoints__identifier=identifier, endpoints__role=InterfaceRole.RECEIVER
+        status=ConnectionStatus.CONNECTED,
+        endpoints__identifier=identifier,
+        endpoints__role=InterfaceRole.RECEIVER,
     )
     if roles is not None:
         queryset = queryset.filter(roles__role__in=roles)

@@ -6,12 +6,12 @@ from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 
 
-def require_own_party(platform: Platform, country_code: str, party_id: str, *, roles: tuple[str, ...] = ()) -> tuple[str, str]:
+def require_own_party(
+    platform: Platform, country_code: str, party_id: str, *, roles: tuple[str, ...] = ()
+) -> tuple[str, str]:
     """Normalised (country_code, party_id) if they are one of the platform's roles, else 2001."""
     key = (country_code.upper(), party_id.upper())
-    allowed = {
-        (r.country_code, r.party_id) for r in platform.roles.all() if not roles or r.role in roles
-    }
+    allowed = {(r.country_code, r.party_id) for r in platform.roles.all() if not roles or r.role in roles}
     if key not in allowed:
         raise InvalidParameters(
             f"country_code/party_id {key[0]}/{key[1]}: not one of your registered roles"

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_hub.api import versions
-from ocpi_hub.api.authentication import header_token, decode_token
+from ocpi_hub.api.authentication import decode_token, header_token
 from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.views import OcpiApi
@@ -39,7 +39,7 @@ class CredentialsApi(OcpiApi):
 
     def get(self, request: Request, version: str) -> Response:
         token = header_token(request) or ""
-        own_token = token if request.auth.raw_token else (decode_token(token) or token)
+        own_token = token if request.auth.raw_token else (decode_token(token) or token)  # type: ignore[union-attr]
         platform = self.caller(request)
         return ocpi_response(
             credentials_service.hub_credentials(version=version, token=own_token, for_platform=platform)

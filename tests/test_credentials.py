@@ -16,7 +16,12 @@ from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EMSP = {"role": "EMSP", "country_code": "NL", "party_id": "EMS", "business_details": {"name": "E-Mobility NL"}}
+EMSP = {
+    "role": "EMSP",
+    "country_code": "NL",
+    "party_id": "EMS",
+    "business_details": {"name": "E-Mobility NL"},
+}
 CPO = {"role": "CPO", "country_code": "DE", "party_id": "CPA", "business_details": {"name": "Charge DE"}}
 
 
@@ -53,8 +58,10 @@ def test_party_registers_with_hub_and_gets_token_c(hub, party):
     # the hub fetched the party's versions and details with token B
     discovery = [r for r in party.received if r.method == "GET" and r.path in ("/versions", "/2.2.1/details")]
     assert len(discovery) == 2
-    assert all(r.header("authorization") == f"Token {base64.b64encode(party.token_b.encode()).decode()}"
-               for r in discovery)
+    assert all(
+        r.header("authorization") == f"Token {base64.b64encode(party.token_b.encode()).decode()}"
+        for r in discovery
+    )
     # token C works, token A no longer does
     assert _get(versions_url, party.token_c).json()["status_code"] == 1000
     assert _get(versions_url, token_a).status_code == 401
@@ -115,7 +122,9 @@ def test_registration_fails_with_3001_when_party_versions_unreachable(hub, party
     body = party.own_credentials()
     party.go_down()
     response = requests.post(
-        f"{hub.url}/ocpi/2.2.1/credentials", json=body, timeout=10,
+        f"{hub.url}/ocpi/2.2.1/credentials",
+        json=body,
+        timeout=10,
         headers={"Authorization": f"Token {base64.b64encode(token_a.encode()).decode()}"},
     )
     assert response.status_code == 200
@@ -129,19 +138,25 @@ def test_registration_fails_with_3001_when_party_versions_unreachable(hub, party
 def test_registration_fails_with_3002_for_unsupported_version(hub):
     with OcpiParty(version="2.3.0", versions=["2.3.0"], roles=[EMSP]) as party:
         _, token_a = platform_invite(name="p")
-        response = party.call("POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(),
-                              token=token_a)
+        response = party.call(
+            "POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(), token=token_a
+        )
     assert response.json()["status_code"] == 3002
 
 
 def test_registration_fails_with_3003_without_credentials_endpoint(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as party:
-        details = {"version": "2.2.1", "endpoints": [
-            {"identifier": "locations", "role": "RECEIVER", "url": party.endpoint_url("locations")}]}
+        details = {
+            "version": "2.2.1",
+            "endpoints": [
+                {"identifier": "locations", "role": "RECEIVER", "url": party.endpoint_url("locations")}
+            ],
+        }
         party.on("GET", r"^/2\.2\.1/details$", lambda rec: (200, {"status_code": 1000, "data": details}))
         _, token_a = platform_invite(name="p")
-        response = party.call("POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(),
-                              token=token_a)
+        response = party.call(
+            "POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(), token=token_a
+        )
     assert response.json()["status_code"] == 3003
 
 

@@ -46,7 +46,9 @@ def test_connect_and_suspend_are_pushed_to_other_parties(hub, celery_worker):
         platform_set_status(platform=cpo_platform, status=ConnectionStatus.SUSPENDED)
 
         emsp.wait_for(
-            lambda rs: any(r.path.endswith("/DE/CPA") and (r.body or {}).get("status") == "SUSPENDED" for r in rs),
+            lambda rs: any(
+                r.path.endswith("/DE/CPA") and (r.body or {}).get("status") == "SUSPENDED" for r in rs
+            ),
             timeout=20,
         )
         assert Delivery.objects.filter(module="hubclientinfo", status="succeeded").count() >= 3
@@ -83,7 +85,9 @@ def test_alive_check_marks_offline_and_back_connected(hub):
         assert platform_check_alive(platform=cpo_platform) is False
         cpo_platform.refresh_from_db()
         assert cpo_platform.status == ConnectionStatus.OFFLINE
-        assert Delivery.objects.filter(receiver__name="eMSP", module="hubclientinfo", object_key="DE/CPA").exists()
+        assert Delivery.objects.filter(
+            receiver__name="eMSP", module="hubclientinfo", object_key="DE/CPA"
+        ).exists()
 
         cpo.come_up()
         assert platform_check_alive(platform=cpo_platform) is True
@@ -98,7 +102,9 @@ def test_beat_runs_the_alive_check_after_silence(hub, celery_worker, settings):
         Platform.objects.filter(pk=platform.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
         cpo.go_down()
         celery_worker.stop()
-        worker = type(celery_worker)(hub.url, extra_env={"OCPI_HUB_ALIVE_INTERVAL": "1", "OCPI_HUB_ALIVE_SILENCE": "60"})
+        worker = type(celery_worker)(
+            hub.url, extra_env={"OCPI_HUB_ALIVE_INTERVAL": "1", "OCPI_HUB_ALIVE_SILENCE": "60"}
+        )
         worker.start()
         try:
             deadline = timezone.now() + timedelta(seconds=25)

@@ -25,7 +25,10 @@ def _auth(token: str) -> dict[str, str]:
 def connected():
     """A CONNECTED eMSP platform and the token it calls the hub with."""
     platform = Platform.objects.create(
-        name="eMSP", status=ConnectionStatus.CONNECTED, version="2.2.1", token_in_hash=hash_token("tok-emsp"),
+        name="eMSP",
+        status=ConnectionStatus.CONNECTED,
+        version="2.2.1",
+        token_in_hash=hash_token("tok-emsp"),
         registered_at=timezone.now(),
     )
     PlatformRole.objects.create(platform=platform, role="EMSP", country_code="NL", party_id="EMS")
@@ -55,7 +58,11 @@ def test_version_details_list_modules_with_distinct_urls(hub, connected):
     body = requests.get(f"{hub.url}/ocpi/2.3.0", headers=_auth(connected[1]), timeout=5).json()
     endpoints = body["data"]["endpoints"]
     assert body["data"]["version"] == "2.3.0"
-    assert {"identifier": "credentials", "role": "SENDER", "url": f"{hub.url}/ocpi/2.3.0/credentials"} in endpoints
+    assert {
+        "identifier": "credentials",
+        "role": "SENDER",
+        "url": f"{hub.url}/ocpi/2.3.0/credentials",
+    } in endpoints
     urls = [item["url"] for item in endpoints]
     assert len(urls) == len(set(urls))
 
@@ -72,7 +79,9 @@ def test_missing_or_unknown_token_is_401_envelope(hub, header):
 def test_broken_json_is_http_400(hub):
     _, token_a = platform_invite(name="p")
     response = requests.post(
-        f"{hub.url}/ocpi/2.2.1/credentials", data=b'{"token": "abc", ', timeout=5,
+        f"{hub.url}/ocpi/2.2.1/credentials",
+        data=b'{"token": "abc", ',
+        timeout=5,
         headers={**_auth(token_a), "Content-Type": "application/json"},
     )
     assert response.status_code == 400
@@ -80,15 +89,19 @@ def test_broken_json_is_http_400(hub):
     assert "JSON" in response.json()["status_message"]
 
 
-@pytest.mark.parametrize("body", [b"[]", b'"text"', b"null", b"NaN", b"{\"a\": 1e999999}"])
+@pytest.mark.parametrize("body", [b"[]", b'"text"', b"null", b"NaN", b'{"a": 1e999999}'])
 def test_hostile_bodies_never_500(hub, body):
     _, token_a = platform_invite(name="p")
-    response = requests.post(f"{hub.url}/ocpi/2.2.1/credentials", data=body, headers=_auth(token_a), timeout=5)
+    response = requests.post(
+        f"{hub.url}/ocpi/2.2.1/credentials", data=body, headers=_auth(token_a), timeout=5
+    )
     assert response.status_code in (200, 400)
     assert response.json()["status_code"] in (2000, 2001)
 
 
-@pytest.mark.parametrize("path", ["/ocpi/9.9/versions", "/ocpi/2.2.1/nothing", "/ocpi/", "/ocpi/2.2.1/sender/x/y"])
+@pytest.mark.parametrize(
+    "path", ["/ocpi/9.9/versions", "/ocpi/2.2.1/nothing", "/ocpi/", "/ocpi/2.2.1/sender/x/y"]
+)
 def test_unknown_ocpi_urls_get_an_envelope(hub, connected, path):
     response = requests.get(f"{hub.url}{path}", headers=_auth(connected[1]), timeout=5)
     assert response.status_code == 404
@@ -119,7 +132,9 @@ def _make_roles(count: int) -> None:
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for index in range(count):
         platform = Platform.objects.create(name=f"cpo{index}", status=ConnectionStatus.CONNECTED)
-        role = PlatformRole.objects.create(platform=platform, role="CPO", country_code="DE", party_id=f"{index:03d}")
+        role = PlatformRole.objects.create(
+            platform=platform, role="CPO", country_code="DE", party_id=f"{index:03d}"
+        )
         PlatformRole.objects.filter(pk=role.pk).update(updated_at=base + timedelta(hours=index))
 
 
@@ -127,20 +142,24 @@ def test_pagination_headers_link_and_limits(hub, connected, settings):
     settings.OCPI_HUB_PAGE_LIMIT = 4
     _make_roles(9)
     url = f"{hub.url}/ocpi/2.2.1/sender/hubclientinfo"
-    first = requests.get(url, params={"limit": 50, "date_from": "2024-01-01T00:00:00Z"},
-                         headers=_auth(connected[1]), timeout=5)
+    first = requests.get(
+        url, params={"limit": 50, "date_from": "2024-01-01T00:00:00Z"}, headers=_auth(connected[1]), timeout=5
+    )
     assert first.headers["X-Limit"] == "4"
     assert first.headers["X-Total-Count"] == "10"  # 9 CPOs + the eMSP itself
     assert len(first.json()["data"]) == 4
     next_url = first.headers["Link"].split(";")[0].strip("<>")
-    assert "offset=4" in next_url and "limit=4" in next_url and "date_from=" in next_url
+    assert "offset=4" in next_url
+    assert "limit=4" in next_url
+    assert "date_from=" in next_url
     seen = [item["party_id"] for item in first.json()["data"]]
     while next_url:
         page = requests.get(next_url, headers=_auth(connected[1]), timeout=5)
         seen += [item["party_id"] for item in page.json()["data"]]
         link = page.headers.get("Link")
         next_url = link.split(";")[0].strip("<>") if link else ""
-    assert len(seen) == 10 and len(set(seen)) == 10
+    assert len(seen) == 10
+    assert len(set(seen)) == 10
 
 
 def test_pagination_date_window(hub, connected):
@@ -148,18 +167,27 @@ def test_pagination_date_window(hub, connected):
     response = requests.get(
         f"{hub.url}/ocpi/2.2.1/sender/hubclientinfo",
         params={"date_from": "2024-01-01T01:00:00Z", "date_to": "2024-01-01T03:00:00"},
-        headers=_auth(connected[1]), timeout=5,
+        headers=_auth(connected[1]),
+        timeout=5,
     )
     assert [item["party_id"] for item in response.json()["data"]] == ["001", "002"]
     assert response.headers["X-Total-Count"] == "2"
     assert "Link" not in response.headers
 
 
-@pytest.mark.parametrize("params", [{"offset": "-1"}, {"limit": "abc"}, {"date_from": "2024-01-01T00:00:00+02:00"},
-                                    {"date_to": "yesterday"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"offset": "-1"},
+        {"limit": "abc"},
+        {"date_from": "2024-01-01T00:00:00+02:00"},
+        {"date_to": "yesterday"},
+    ],
+)
 def test_bad_pagination_parameters_are_2001(hub, connected, params):
-    response = requests.get(f"{hub.url}/ocpi/2.2.1/sender/hubclientinfo", params=params,
-                            headers=_auth(connected[1]), timeout=5)
+    response = requests.get(
+        f"{hub.url}/ocpi/2.2.1/sender/hubclientinfo", params=params, headers=_auth(connected[1]), timeout=5
+    )
     assert response.json()["status_code"] == 2001
     assert next(iter(params)) in response.json()["status_message"]
 
@@ -179,8 +207,18 @@ def test_datetime_parsing_accepts_utc_forms(text, expected):
     assert parse_datetime(text) == expected
 
 
-@pytest.mark.parametrize("text", ["2015-06-29T20:39:09+02:00", "2015-06-29T20:39:09-05:00", "2015-06-29 20:39",
-                                  "2015-13-01T00:00:00Z", "2015-06-29T25:00:00Z", "", "20150629T203909Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2015-06-29T20:39:09+02:00",
+        "2015-06-29T20:39:09-05:00",
+        "2015-06-29 20:39",
+        "2015-13-01T00:00:00Z",
+        "2015-06-29T25:00:00Z",
+        "",
+        "20150629T203909Z",
+    ],
+)
 def test_datetime_parsing_rejects_other_forms(text):
     with pytest.raises(DateTimeFormatError):
         parse_datetime(text)

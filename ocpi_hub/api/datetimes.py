@@ -8,7 +8,7 @@ rejected unless the caller asks for lenient parsing (then it is converted to UTC
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _PATTERN = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?"
@@ -52,7 +52,7 @@ def _parse_zone(zone: str | None) -> timedelta:
 def format_datetime(value: datetime) -> str:
     """Render an aware (or naive UTC) datetime as ``YYYY-MM-DDTHH:MM:SS[.fff]Z``."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond // 1000:03d}"

@@ -64,7 +64,9 @@ def page_request(request: Request) -> PageRequest:
 class OcpiPagination(BasePagination):
     """Pages a queryset ordered by (last_updated, pk). The view passes rendered items."""
 
-    def paginate(self, queryset: QuerySet, request: Request, field: str = "last_updated") -> tuple[QuerySet, int]:
+    def paginate(
+        self, queryset: QuerySet, request: Request, field: str = "last_updated"
+    ) -> tuple[QuerySet, int]:
         page = page_request(request)
         self.page, self.request = page, request
         if page.date_from is not None:
@@ -102,11 +104,19 @@ class OcpiPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict]:
         def param(name: str, schema: dict, description: str) -> dict:
-            return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+            return {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": schema,
+                "description": description,
+            }
 
         return [
             param("offset", {"type": "integer", "minimum": 0}, "Index of the first object (default 0)."),
             param("limit", {"type": "integer", "minimum": 0}, "Maximum objects in the page (server cap)."),
-            param("date_from", {"type": "string", "format": "date-time"}, "Only objects updated at/after (UTC)."),
+            param(
+                "date_from", {"type": "string", "format": "date-time"}, "Only objects updated at/after (UTC)."
+            ),
             param("date_to", {"type": "string", "format": "date-time"}, "Only objects updated before (UTC)."),
         ]

@@ -18,7 +18,7 @@ class OcpiApi(APIView):
 
     def caller(self, request: Request) -> Any:
         """The calling Platform (authenticated by its token)."""
-        return request.auth.platform
+        return request.auth.platform  # type: ignore[union-attr]
 
     def lenient(self, request: Request) -> bool:
         """Whether the caller is set to lenient parsing (non-UTC offsets converted, not rejected)."""

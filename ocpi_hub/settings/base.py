@@ -137,6 +137,7 @@ OCPI_HUB_WEBSITE = os.environ.get("OCPI_HUB_WEBSITE", "")
 OCPI_HUB_PAGE_LIMIT = env_int("OCPI_HUB_PAGE_LIMIT", 1000)
 OCPI_HUB_CONNECT_TIMEOUT = env_float("OCPI_HUB_CONNECT_TIMEOUT", 5.0)
 OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
+OCPI_HUB_AUTHORIZE_TIMEOUT = env_float("OCPI_HUB_AUTHORIZE_TIMEOUT", 5.0)
 OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
 
 # --- Delivery engine ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("OCPI_HUB_VAR_DIR", tempfile.mkdtemp(prefix="ocpi-hub-test-"))
 
@@ -25,6 +26,4 @@ OCPI_HUB_CONNECT_TIMEOUT = 2.0
 # One queue per test session, so parallel runs and stale messages never meet.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("OCPI_HUB_TEST_QUEUE") or f"hub-test-{os.getpid()}"
 os.environ.setdefault("OCPI_HUB_TEST_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
-from pathlib import Path as _Path
-
-_Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405

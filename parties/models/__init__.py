@@ -1,5 +1,13 @@
 from parties.models.outbox import Delivery, DeliveryAttempt, DeliveryStatus
-from parties.models.platform import ConnectionStatus, Endpoint, InterfaceRole, Platform, PlatformRole, Role, Strictness
+from parties.models.platform import (
+    ConnectionStatus,
+    Endpoint,
+    InterfaceRole,
+    Platform,
+    PlatformRole,
+    Role,
+    Strictness,
+)
 
 __all__ = [
     "ConnectionStatus",

@@ -18,7 +18,8 @@ def platforms_due_for_alive_check() -> list[int]:
     silence = timezone.now() - timedelta(seconds=settings.OCPI_HUB_ALIVE_SILENCE)
     return list(
         Platform.objects.filter(status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE])
-        .exclude(token_out="").exclude(versions_url="")
+        .exclude(token_out="")
+        .exclude(versions_url="")
         .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=silence))
         .values_list("pk", flat=True)
     )
@@ -27,8 +28,9 @@ def platforms_due_for_alive_check() -> list[int]:
 def platform_check_alive(*, platform: Platform) -> bool:
     """Returns whether the party answered; marks it OFFLINE / back CONNECTED accordingly."""
     try:
-        reply = client.call("GET", platform.versions_url, token=platform.token_out,
-                            raw_token=not platform.token_base64)
+        reply = client.call(
+            "GET", platform.versions_url, token=platform.token_out, raw_token=not platform.token_base64
+        )
         alive = reply.ok
     except client.TransportError:
         alive = False
@@ -41,6 +43,7 @@ def platform_check_alive(*, platform: Platform) -> bool:
         if alive:
             platform.last_seen_at = now
         platform.save(update_fields=["last_alive_check_at", "last_seen_at"])
-        platform_set_status(platform=platform,
-                            status=ConnectionStatus.CONNECTED if alive else ConnectionStatus.OFFLINE)
+        platform_set_status(
+            platform=platform, status=ConnectionStatus.CONNECTED if alive else ConnectionStatus.OFFLINE
+        )
     return alive

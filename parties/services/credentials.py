@@ -77,7 +77,9 @@ def discover(versions_url: str, token: str, *, raw: bool, version: str | None = 
     try:
         offered = _version_list.validate_python(_get(versions_url, token, raw, "versions endpoint"))
     except ValidationError as exc:
-        raise UnableToUseClientApi(f"Your versions endpoint returned invalid data: {format_validation_error(exc)}")
+        raise UnableToUseClientApi(
+            f"Your versions endpoint returned invalid data: {format_validation_error(exc)}"
+        ) from None
     by_number = {item.version: item.url for item in offered}
     chosen = version or versions.pick_version(list(by_number))
     if chosen is None or chosen not in by_number:
@@ -86,7 +88,7 @@ def discover(versions_url: str, token: str, *, raw: bool, version: str | None = 
     try:
         details = VersionDetails.model_validate(_get(by_number[chosen], token, raw, "version details"))
     except ValidationError as exc:
-        raise UnableToUseClientApi(f"Your version details are invalid: {format_validation_error(exc)}")
+        raise UnableToUseClientApi(f"Your version details are invalid: {format_validation_error(exc)}") from None
     endpoints = [endpoint.model_dump() for endpoint in details.endpoints]
     if not any(item["identifier"] == "credentials" for item in endpoints):
         raise NoMatchingEndpoints("Your version details list no credentials endpoint")
@@ -105,7 +107,7 @@ def _hub_business_details() -> dict[str, Any]:
 
 def hub_credentials(*, version: str, token: str, for_platform: Platform | None) -> dict[str, Any]:
     """2.2.1: one HUB role. 2.3.0: the hub (as OTHER) plus every party reachable through it, and hub_party_id."""
-    own = {
+    own: dict[str, Any] = {
         "country_code": settings.OCPI_HUB_COUNTRY_CODE,
         "party_id": settings.OCPI_HUB_PARTY_ID,
         "business_details": _hub_business_details(),
@@ -119,8 +121,12 @@ def hub_credentials(*, version: str, token: str, for_platform: Platform | None) 
         reachable = reachable.exclude(platform=for_platform)
     body["hub_party_id"] = own["country_code"] + own["party_id"]
     body["roles"] = [{"role": "OTHER", **own}] + [
-        {"role": r.role, "country_code": r.country_code, "party_id": r.party_id,
-         "business_details": r.business_details or {"name": r.platform.name}}
+        {
+            "role": r.role,
+            "country_code": r.country_code,
+            "party_id": r.party_id,
+            "business_details": r.business_details or {"name": r.platform.name},
+        }
         for r in reachable.select_related("platform")
     ]
     return body
@@ -132,7 +138,8 @@ def hub_credentials(*, version: str, token: str, for_platform: Platform | None) 
 def _validate_credentials(version: str, payload: Any) -> Any:
     if not isinstance(payload, dict):
         raise InvalidParameters("body: a Credentials object is required")
-    return CREDENTIALS[version].model_validate(payload)
+    model: Any = CREDENTIALS[version]
+    return model.model_validate(payload)
 
 
 def _check_roles_free(platform: Platform, roles: list[Any]) -> None:
@@ -150,8 +157,11 @@ def _store_connection(platform: Platform, *, peer: PeerVersion, credentials: Any
     platform.roles.all().delete()
     PlatformRole.objects.bulk_create(
         PlatformRole(
-            platform=platform, role=role.role, country_code=role.country_code.upper(),
-            party_id=role.party_id.upper(), business_details=role.business_details.model_dump(exclude_none=True),
+            platform=platform,
+            role=role.role,
+            country_code=role.country_code.upper(),
+            party_id=role.party_id.upper(),
+            business_details=role.business_details.model_dump(exclude_none=True),
         )
         for role in credentials.roles
     )
@@ -177,7 +187,9 @@ def _save_connection(platform: Platform, **kwargs: Any) -> None:
         with transaction.atomic():
             _store_connection(platform, **kwargs)
     except IntegrityError:
-        raise InvalidParameters("roles: a role of this platform is already registered by another platform") from None
+        raise InvalidParameters(
+            "roles: a role of this platform is already registered by another platform"
+        ) from None
 
 
 # --- party-initiated: POST / PUT / DELETE on our credentials endpoint ---------------------------------
@@ -223,8 +235,14 @@ def credentials_unregister(*, platform: Platform) -> None:
 # --- hub-initiated registration ------------------------------------------------------------------------
 
 
-def hub_register(*, versions_url: str, token_a: str, name: str = "", token_base64: bool = True,
-                 platform: Platform | None = None) -> Platform:
+def hub_register(
+    *,
+    versions_url: str,
+    token_a: str,
+    name: str = "",
+    token_base64: bool = True,
+    platform: Platform | None = None,
+) -> Platform:
     """The hub registers with a party: GET its versions with token A, POST our credentials (token B),
     store the token C it answers with."""
     if platform is None:
@@ -238,8 +256,12 @@ def hub_rotate_token(*, platform: Platform) -> Platform:
     The old token B stops working as soon as the party has accepted the new one."""
     if not platform.token_out or platform.registered_at is None:
         raise MethodNotAllowed("Not registered")
-    peer = discover(platform.versions_url, platform.token_out, raw=not platform.token_base64,
-                    version=platform.version or None)
+    peer = discover(
+        platform.versions_url,
+        platform.token_out,
+        raw=not platform.token_base64,
+        version=platform.version or None,
+    )
     return _send_hub_credentials(platform, peer=peer, method="PUT", auth_token=platform.token_out)
 
 
@@ -248,7 +270,9 @@ def _send_hub_credentials(platform: Platform, *, peer: PeerVersion, method: str,
     token_b = generate_token()
     previous_hash = platform.token_in_hash
     # The party calls our versions endpoint with token B before it answers: B must be valid (committed) now.
-    Platform.objects.filter(pk=platform.pk).update(token_in_hash=hash_token(token_b), token_in_is_registration=False)
+    Platform.objects.filter(pk=platform.pk).update(
+        token_in_hash=hash_token(token_b), token_in_is_registration=False
+    )
     body = hub_credentials(version=peer.version, token=token_b, for_platform=platform)
     try:
         credentials = _post_credentials(platform, method, credentials_url, auth_token, body, peer.version)
@@ -278,8 +302,12 @@ def _post_credentials(platform: Platform, method: str, url: str, token: str, bod
 
 def hub_refresh_endpoints(*, platform: Platform) -> Platform:
     """Re-fetch the party's version details (admin action) without changing tokens."""
-    peer = discover(platform.versions_url, platform.token_out, raw=not platform.token_base64,
-                    version=platform.version or None)
+    peer = discover(
+        platform.versions_url,
+        platform.token_out,
+        raw=not platform.token_base64,
+        version=platform.version or None,
+    )
     with transaction.atomic():
         platform.endpoints.all().delete()
         Endpoint.objects.bulk_create(Endpoint(platform=platform, **item) for item in peer.endpoints)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from functools import partial
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,14 +29,21 @@ def delivery_enqueue(
 ) -> Delivery:
     """Queue the newest state of an object for a receiver. Call inside the transaction of the change."""
     now = timezone.now()
-    existing = Delivery.objects.filter(receiver=receiver, module=module, object_key=object_key, status=PENDING)
+    existing = Delivery.objects.filter(
+        receiver=receiver, module=module, object_key=object_key, status=PENDING
+    )
     delivery = existing.first()
     if delivery is None:
         try:
             with transaction.atomic():
                 delivery = Delivery.objects.create(
-                    receiver=receiver, module=module, object_key=object_key, target=target,
-                    next_attempt_at=now, queued_at=now, correlation_id=correlation_id,
+                    receiver=receiver,
+                    module=module,
+                    object_key=object_key,
+                    target=target,
+                    next_attempt_at=now,
+                    queued_at=now,
+                    correlation_id=correlation_id,
                 )
         except IntegrityError:
             delivery = existing.get()
@@ -68,14 +76,19 @@ def delivery_claim(delivery_id: int) -> Delivery | None:
     """Atomically move a due pending row to in_flight, unless its object is already in flight."""
     now = timezone.now()
     busy = Delivery.objects.filter(
-        receiver=OuterRef("receiver"), module=OuterRef("module"), object_key=OuterRef("object_key"),
+        receiver=OuterRef("receiver"),
+        module=OuterRef("module"),
+        object_key=OuterRef("object_key"),
         status=IN_FLIGHT,
     )
     claimed = (
         Delivery.objects.filter(pk=delivery_id, status=PENDING, next_attempt_at__lte=now)
         .exclude(Exists(busy))
-        .update(status=IN_FLIGHT, attempts=F("attempts") + 1,
-                lease_until=now + timedelta(seconds=settings.OCPI_HUB_DELIVERY_LEASE))
+        .update(
+            status=IN_FLIGHT,
+            attempts=F("attempts") + 1,
+            lease_until=now + timedelta(seconds=settings.OCPI_HUB_DELIVERY_LEASE),
+        )
     )
     if not claimed:
         return None
@@ -104,12 +117,24 @@ def _send(delivery: Delivery, request: outbound.Outbound) -> str:
     started = timezone.now()
     try:
         reply = client.call(
-            request.method, request.url, token=receiver.token_out, raw_token=not receiver.token_base64,
-            body=request.body, correlation_id=delivery.correlation_id, routing=request.routing,
+            request.method,
+            request.url,
+            token=receiver.token_out,
+            raw_token=not receiver.token_base64,
+            body=request.body,
+            correlation_id=delivery.correlation_id,
+            routing=request.routing,
         )
     except client.TransportError as exc:
-        _record(delivery, request, started, outcome="error", error=str(exc), request_id=exc.request_id,
-                duration_ms=exc.duration_ms)
+        _record(
+            delivery,
+            request,
+            started,
+            outcome="error",
+            error=str(exc),
+            request_id=exc.request_id,
+            duration_ms=exc.duration_ms,
+        )
         return _retry_or_die(delivery, error=str(exc))
     outcome = _classify(reply)
     _record(delivery, request, started, outcome=outcome, reply=reply)
@@ -137,10 +162,23 @@ def _reply_error(reply: client.Reply) -> str:
     return f"HTTP {reply.http_status}, OCPI {reply.status_code}: {reply.status_message}"[:500]
 
 
-def _record(delivery: Delivery, request: outbound.Outbound, started, *, outcome: str, reply=None,
-            error: str = "", request_id: str = "", duration_ms: int = 0) -> None:
+def _record(
+    delivery: Delivery,
+    request: outbound.Outbound,
+    started,
+    *,
+    outcome: str,
+    reply=None,
+    error: str = "",
+    request_id: str = "",
+    duration_ms: int = 0,
+) -> None:
     DeliveryAttempt.objects.create(
-        delivery=delivery, method=request.method, url=request.url[:500], started_at=started, outcome=outcome,
+        delivery=delivery,
+        method=request.method,
+        url=request.url[:500],
+        started_at=started,
+        outcome=outcome,
         request_id=reply.request_id if reply else request_id,
         duration_ms=reply.duration_ms if reply else duration_ms,
         http_status=reply.http_status if reply else None,
@@ -163,18 +201,24 @@ def _track_unauthorized(receiver: Platform, http_status: int) -> None:
 
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff with full jitter on the upper half: base * 2^(n-1), capped."""
-    ceiling = min(settings.OCPI_HUB_DELIVERY_BACKOFF_MAX,
-                  settings.OCPI_HUB_DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0))
+    ceiling = min(
+        settings.OCPI_HUB_DELIVERY_BACKOFF_MAX,
+        settings.OCPI_HUB_DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0),
+    )
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
 
 def _retry_or_die(delivery: Delivery, *, error: str, reply: client.Reply | None = None) -> str:
     age = (timezone.now() - delivery.queued_at).total_seconds()
-    if delivery.attempts >= settings.OCPI_HUB_DELIVERY_MAX_ATTEMPTS or age >= settings.OCPI_HUB_DELIVERY_MAX_AGE:
+    if (
+        delivery.attempts >= settings.OCPI_HUB_DELIVERY_MAX_ATTEMPTS
+        or age >= settings.OCPI_HUB_DELIVERY_MAX_AGE
+    ):
         return _finish(delivery, DeliveryStatus.DEAD, error=error, reply=reply)
     delay = backoff_seconds(delivery.attempts)
-    updated = _release(delivery, PENDING, error=error, reply=reply,
-                       next_attempt_at=timezone.now() + timedelta(seconds=delay))
+    updated = _release(
+        delivery, PENDING, error=error, reply=reply, next_attempt_at=timezone.now() + timedelta(seconds=delay)
+    )
     if updated == "superseded":
         return updated
     if delay < 300:
@@ -197,13 +241,16 @@ def _release(delivery: Delivery, status: str, *, error: str, reply: client.Reply
             status = DeliveryStatus.SUPERSEDED
         Delivery.objects.filter(pk=delivery.pk, status=IN_FLIGHT).update(**values)
         for sibling in _sibling_pending(delivery).values_list("pk", flat=True):
-            transaction.on_commit(lambda pk=sibling: _dispatch(pk))
+            transaction.on_commit(partial(_dispatch, sibling))
     return str(status)
 
 
 def _sibling_pending(delivery: Delivery):
     return Delivery.objects.filter(
-        receiver_id=delivery.receiver_id, module=delivery.module, object_key=delivery.object_key, status=PENDING
+        receiver_id=delivery.receiver_id,
+        module=delivery.module,
+        object_key=delivery.object_key,
+        status=PENDING,
     ).exclude(pk=delivery.pk)
 
 
@@ -213,12 +260,16 @@ def deliveries_sweep(*, limit: int = 500) -> int:
     for delivery in Delivery.objects.filter(status=IN_FLIGHT, lease_until__lt=now):
         _release(delivery, PENDING, error="lease expired (worker lost)", reply=None, next_attempt_at=now)
     busy = Delivery.objects.filter(
-        receiver=OuterRef("receiver"), module=OuterRef("module"), object_key=OuterRef("object_key"),
+        receiver=OuterRef("receiver"),
+        module=OuterRef("module"),
+        object_key=OuterRef("object_key"),
         status=IN_FLIGHT,
     )
     due = (
         Delivery.objects.filter(status=PENDING, next_attempt_at__lte=now)
-        .exclude(Exists(busy)).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+        .exclude(Exists(busy))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
     ids = list(due)
     for pk in ids:
@@ -236,8 +287,13 @@ def deliveries_redrive(*, deliveries) -> int:
                 Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SUPERSEDED)
                 continue
             Delivery.objects.filter(pk=delivery.pk).update(
-                status=PENDING, attempts=0, next_attempt_at=now, queued_at=now, completed_at=None, last_error=""
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                queued_at=now,
+                completed_at=None,
+                last_error="",
             )
-            transaction.on_commit(lambda pk=delivery.pk: _dispatch(pk))
+            transaction.on_commit(partial(_dispatch, delivery.pk))
             count += 1
     return count
