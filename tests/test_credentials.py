@@ -7,7 +7,7 @@ import copy
 
 import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from parties.models import ConnectionStatus, Platform
 from parties.services.credentials import platform_invite
@@ -198,3 +198,11 @@ def test_raw_tokens_only_for_platforms_configured_for_them(hub):
     _, other_a = platform_invite(name="b64")
     assert _get(f"{hub.url}/ocpi/versions", other_a, raw=True).status_code == 401
     assert _get(f"{hub.url}/ocpi/versions", other_a).status_code == 200
+
+
+def test_failed_hub_registration_leaves_no_platform(hub):
+    with OcpiParty(version="2.2.1", roles=[CPO]) as party:
+        party.issue_token_a()
+        with pytest.raises(CommandError, match="3001"):
+            call_command("ocpi_register", versions_url=party.versions_url, token="wrong-token", name="X")
+    assert not Platform.objects.filter(name="X").exists()

@@ -245,10 +245,16 @@ def hub_register(
 ) -> Platform:
     """The hub registers with a party: GET its versions with token A, POST our credentials (token B),
     store the token C it answers with."""
+    created = platform is None
     if platform is None:
         platform = Platform.objects.create(name=name or versions_url[:100], token_base64=token_base64)
-    peer = discover(versions_url, token_a, raw=not platform.token_base64)
-    return _send_hub_credentials(platform, peer=peer, method="POST", auth_token=token_a)
+    try:
+        peer = discover(versions_url, token_a, raw=not platform.token_base64)
+        return _send_hub_credentials(platform, peer=peer, method="POST", auth_token=token_a)
+    except Exception:
+        if created:  # a failed first registration leaves nothing behind
+            platform.delete()
+        raise
 
 
 def hub_rotate_token(*, platform: Platform) -> Platform:
