@@ -16,6 +16,6 @@ app.autodiscover_tasks()
 @app.on_after_configure.connect
 def _create_broker_dirs(sender: Celery, **kwargs: object) -> None:
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)

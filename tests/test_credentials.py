@@ -10,7 +10,7 @@ import requests
 from django.core.management import CommandError, call_command
 
 from parties.models import ConnectionStatus, Platform
-from parties.services.credentials import platform_invite
+from parties.services.credentials import platform_invite, platform_reinvite
 from parties.tokens import hash_token
 from tests.party import OcpiParty
 
@@ -206,3 +206,16 @@ def test_failed_hub_registration_leaves_no_platform(hub):
         with pytest.raises(CommandError, match="3001"):
             call_command("ocpi_register", versions_url=party.versions_url, token="wrong-token", name="X")
     assert not Platform.objects.filter(name="X").exists()
+
+
+def test_unregistered_party_can_register_again_after_reinvite(hub, party):
+    party.register_with(f"{hub.url}/ocpi/versions", platform_invite(name="p")[1])
+    party.unregister()
+    platform = Platform.objects.get()
+    token_a = platform_reinvite(platform=platform)
+
+    party.register_with(f"{hub.url}/ocpi/versions", token_a)
+
+    platform.refresh_from_db()
+    assert platform.status == ConnectionStatus.CONNECTED
+    assert _get(f"{hub.url}/ocpi/versions", party.token_c).status_code == 200

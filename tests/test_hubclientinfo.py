@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,13 @@ CPO = {"role": "CPO", "country_code": "DE", "party_id": "CPA", "business_details
 def _register(hub, party: OcpiParty, name: str) -> Platform:
     party.register_with(f"{hub.url}/ocpi/versions", platform_invite(name=name)[1])
     return Platform.objects.get(name=name)
+
+
+def _wait_until(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
 
 
 def _client_info_puts(party: OcpiParty, path: str) -> list:
@@ -51,7 +59,7 @@ def test_connect_and_suspend_are_pushed_to_other_parties(hub, celery_worker):
             ),
             timeout=20,
         )
-        assert Delivery.objects.filter(module="hubclientinfo", status="succeeded").count() >= 3
+        _wait_until(lambda: Delivery.objects.filter(module="hubclientinfo", status="succeeded").count() >= 3)
 
 
 @requires_openapi
@@ -112,6 +120,7 @@ def test_beat_runs_the_alive_check_after_silence(hub, celery_worker, settings):
                 platform.refresh_from_db()
                 if platform.status == ConnectionStatus.OFFLINE:
                     break
+                time.sleep(0.2)
             assert platform.status == ConnectionStatus.OFFLINE
         finally:
             worker.stop()

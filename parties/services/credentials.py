@@ -50,10 +50,13 @@ def platform_invite(*, name: str, token_base64: bool = True) -> tuple[Platform, 
 
 
 def platform_reinvite(*, platform: Platform) -> str:
+    """A new token A for an existing platform (e.g. one that unregistered): its current token stops working."""
     token = generate_token()
     platform.token_in_hash = hash_token(token)
     platform.token_in_is_registration = True
-    platform.save(update_fields=["token_in_hash", "token_in_is_registration", "updated_at"])
+    if platform.status == ConnectionStatus.SUSPENDED:
+        platform.status = ConnectionStatus.PLANNED
+    platform.save(update_fields=["token_in_hash", "token_in_is_registration", "status", "updated_at"])
     return token
 
 

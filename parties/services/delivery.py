@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import random
-from functools import partial
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from parties import client, outbound
@@ -254,19 +254,29 @@ def _sibling_pending(delivery: Delivery):
     ).exclude(pk=delivery.pk)
 
 
+def _sweep_grace() -> float:
+    """How long a due row may wait for its queued message before the sweeper takes the message as lost."""
+    grace = getattr(settings, "OCPI_HUB_SWEEP_GRACE", None)
+    return float(grace) if grace is not None else max(2 * settings.OCPI_HUB_SWEEP_INTERVAL, 5.0)
+
+
 def deliveries_sweep(*, limit: int = 500) -> int:
-    """Recover expired leases and re-dispatch due rows whose message may have been lost."""
+    """Recover expired leases and re-dispatch due rows whose message may have been lost: rows due for longer
+    than the grace period, and rows just released from an expired lease."""
     now = timezone.now()
+    released = []
     for delivery in Delivery.objects.filter(status=IN_FLIGHT, lease_until__lt=now):
         _release(delivery, PENDING, error="lease expired (worker lost)", reply=None, next_attempt_at=now)
+        released.append(delivery.pk)
     busy = Delivery.objects.filter(
         receiver=OuterRef("receiver"),
         module=OuterRef("module"),
         object_key=OuterRef("object_key"),
         status=IN_FLIGHT,
     )
+    overdue = Q(next_attempt_at__lte=now - timedelta(seconds=_sweep_grace())) | Q(pk__in=released)
     due = (
-        Delivery.objects.filter(status=PENDING, next_attempt_at__lte=now)
+        Delivery.objects.filter(overdue, status=PENDING)
         .exclude(Exists(busy))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]

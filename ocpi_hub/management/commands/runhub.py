@@ -1,0 +1,231 @@
+"""Run the whole hub in the foreground: gunicorn (web), a Celery worker and Celery beat.
+
+A small supervisor. It prepares the database and static files, starts each process in its own process
+group, and stops them all together: on SIGINT/SIGTERM/SIGHUP (exit status 0), or as soon as one of them
+exits by itself (exit status 1). A process that does not stop within ``--stop-timeout`` seconds is killed
+with its whole process group. On Linux the children also get SIGTERM if the supervisor itself is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def _die_with_parent(parent_pid: int) -> Any:
+    """A pre-exec hook: the child gets SIGTERM when the supervisor dies, even by SIGKILL (Linux only)."""
+
+    def hook() -> None:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent_pid:  # the supervisor died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return hook if sys.platform.startswith("linux") else None
+
+
+def _signal_group(child: Child, signum: int) -> None:
+    if child.process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.process.pid, signum)
+
+
+class Supervisor:
+    """Starts the children, waits for a stop signal or a child's exit, then stops every child."""
+
+    def __init__(
+        self, children: list[Child], *, env: dict[str, str], cwd: Path, stop_timeout: float, write: Any
+    ) -> None:
+        self.children = children
+        self.env = env
+        self.cwd = cwd
+        self.stop_timeout = stop_timeout
+        self.write = write
+        self.stop_signal: int | None = None
+
+    def run(self) -> Child | None:
+        """Returns the child that exited on its own, or None if a signal asked us to stop."""
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
+        try:
+            self._start_all()
+            return self._watch()
+        finally:
+            self._stop_all()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.stop_signal is None:
+            self.stop_signal = signum
+
+    def _start_all(self) -> None:
+        for child in self.children:
+            if self.stop_signal is not None:
+                return
+            child.process = subprocess.Popen(
+                child.command,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()),
+            )
+            self.write(f"runhub: started {child.name} (pid {child.process.pid})")
+
+    def _watch(self) -> Child | None:
+        while self.stop_signal is None:
+            for child in self.children:
+                if child.process is not None and child.process.poll() is not None:
+                    return child
+            time.sleep(0.2)
+        self.write(f"runhub: {signal.Signals(self.stop_signal).name} received, stopping")
+        return None
+
+    def _stop_all(self) -> None:
+        for child in self.children:
+            if child.running and child.process is not None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        for child in self.children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                self.write(f"runhub: {child.name} did not stop in {self.stop_timeout:g} s, killing it")
+            # Whatever is left in the child's process group (pool processes, a stuck master) goes now.
+            _signal_group(child, signal.SIGKILL)
+            child.process.wait()
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the hub in the foreground: migrate, collect static files, then gunicorn, a Celery worker and "
+        "Celery beat. Ctrl-C stops everything; if one process dies, the others are stopped too."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=int(os.environ.get("PORT") or 8000),
+            help="Port of the web server (default: $PORT or 8000).",
+        )
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default: 127.0.0.1).")
+        parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (default 2).")
+        parser.add_argument("--web-threads", type=int, default=4, help="Threads per gunicorn worker (default 4).")
+        parser.add_argument("--concurrency", type=int, default=2, help="Celery worker pool processes (default 2).")
+        parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery worker.")
+        parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat.")
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="Skip migrate and collectstatic (when a deploy step runs them)."
+        )
+        parser.add_argument(
+            "--stop-timeout",
+            type=float,
+            default=10.0,
+            help="Seconds the processes get to stop before they are killed (default 10).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+        if not options["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=1)
+            call_command("collectstatic", interactive=False, verbosity=0)
+        children = self._children(options)
+        supervisor = Supervisor(
+            children,
+            env=self._child_env(options),
+            cwd=Path(settings.BASE_DIR),
+            stop_timeout=options["stop_timeout"],
+            write=self._say,
+        )
+        self._say(
+            f"runhub: starting the hub on http://{options['host']}:{options['port']}/ocpi/versions "
+            f"(settings {settings.SETTINGS_MODULE}); Ctrl-C stops"
+        )
+        died = supervisor.run()
+        if died is not None:
+            raise CommandError(
+                f"{died.name} exited with status {died.process.returncode if died.process else '?'}; "
+                "stopped the others",
+                returncode=1,
+            )
+        self._say("runhub: stopped")
+
+    def _say(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()
+
+    def _child_env(self, options: dict[str, Any]) -> dict[str, str]:
+        env = dict(os.environ)
+        env["DJANGO_SETTINGS_MODULE"] = settings.SETTINGS_MODULE
+        env["PORT"] = str(options["port"])  # the default OCPI_HUB_BASE_URL follows the port
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _children(self, options: dict[str, Any]) -> list[Child]:
+        children = [Child("web", self._web_command(options))]
+        celery = [sys.executable, "-m", "celery", "-A", "ocpi_hub"]
+        loglevel = ["--loglevel", os.environ.get("OCPI_HUB_LOG_LEVEL", "INFO")]
+        if not options["no_worker"]:
+            # gossip, mingle and heartbeats talk to other workers over broadcast: not needed here.
+            pool = ["--pool", "prefork", "--concurrency", str(options["concurrency"])]
+            quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+            worker = [*celery, "worker", *loglevel, *pool, "--hostname", "hub-worker@%h", *quiet]
+            children.append(Child("worker", worker))
+        if not options["no_beat"]:
+            children.append(Child("beat", [*celery, "beat", *loglevel]))
+        return children
+
+    def _web_command(self, options: dict[str, Any]) -> list[str]:
+        """gunicorn with threaded workers: 2 x 4 by default, right for 2 cores and SQLite's single writer."""
+        workers = ["--worker-class", "gthread", "--workers", str(options["web_workers"])]
+        threads = ["--threads", str(options["web_threads"])]
+        timeouts = ["--timeout", "60", "--graceful-timeout", str(max(int(options["stop_timeout"]) - 2, 1))]
+        recycle = ["--max-requests", "5000", "--max-requests-jitter", "500"]
+        logs = ["--access-logfile", "-", "--error-logfile", "-"]
+        bind = ["--bind", f"{options['host']}:{options['port']}"]
+        command = [sys.executable, "-m", "gunicorn", "ocpi_hub.wsgi:application", *bind, *workers, *threads]
+        command += [*timeouts, *recycle, *logs]
+        if _gunicorn_has_option("--no-control-socket"):
+            command.append("--no-control-socket")  # newer gunicorn: no shared socket under ~/.gunicorn
+        return command
+
+
+def _gunicorn_has_option(flag: str) -> bool:
+    try:
+        from gunicorn.config import KNOWN_SETTINGS
+    except ImportError as exc:
+        raise CommandError("gunicorn is not installed: run `make run` or `pip install -e .`") from exc
+    return any(flag in (setting.cli or []) for setting in KNOWN_SETTINGS)
