@@ -22,6 +22,7 @@ from ocpi_hub.api.routing import PartyRef
 logger = logging.getLogger(__name__)
 _session = requests.Session()
 _session.headers["User-Agent"] = "ocpi-hub/1.0"
+_session.trust_env = False  # no proxy/netrc lookups from the environment on every call
 
 
 class TransportError(Exception):

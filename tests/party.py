@@ -283,6 +283,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stall
     protocol_version = "HTTP/1.1"
     timeout = 60  # idle keep-alive connections
     server: _Server
