@@ -61,9 +61,7 @@ migrations-check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
 openapi: $(STAMP)
-	@mkdir -p docs/openapi
-	$(PY) manage.py spectacular --api-version 2.2.1 --file docs/openapi/ocpi-2.2.1.yaml
-	$(PY) manage.py spectacular --api-version 2.3.0 --file docs/openapi/ocpi-2.3.0.yaml
+	$(PY) manage.py ocpi_openapi
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

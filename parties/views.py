@@ -13,10 +13,12 @@ from ocpi_hub.api.views import OcpiApi
 from parties import selectors
 from parties.services import credentials as credentials_service
 from parties.services.clientinfo import client_info
+from parties.wire import CLIENT_INFO, CREDENTIALS, Version, VersionDetails
 
 
 class VersionsApi(OcpiApi):
     allow_registration_token = True
+    ocpi_response = [Version]
 
     def get(self, request: Request) -> Response:
         data = [{"version": v, "url": versions.version_details_url(v)} for v in versions.SUPPORTED_VERSIONS]
@@ -25,6 +27,7 @@ class VersionsApi(OcpiApi):
 
 class VersionDetailsApi(OcpiApi):
     allow_registration_token = True
+    ocpi_response = VersionDetails
 
     def get(self, request: Request, version: str) -> Response:
         endpoints = [
@@ -36,6 +39,8 @@ class VersionDetailsApi(OcpiApi):
 
 class CredentialsApi(OcpiApi):
     allow_registration_token = True
+    ocpi_request = CREDENTIALS
+    ocpi_response = CREDENTIALS
 
     def get(self, request: Request, version: str) -> Response:
         token = header_token(request) or ""
@@ -64,6 +69,9 @@ class CredentialsApi(OcpiApi):
 
 class HubClientInfoListApi(OcpiApi):
     """Sender interface of HubClientInfo: every party the hub knows, with its connection status."""
+
+    ocpi_response = CLIENT_INFO
+    ocpi_many = True
 
     def get(self, request: Request, version: str) -> Response:
         paginator = OcpiPagination()

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from ocpi_hub.api.autoschema import OcpiPathVersioning
 from ocpi_hub.api.routing import RoutingHeaders
 
 
@@ -15,6 +16,10 @@ class OcpiApi(APIView):
 
     allow_registration_token = False
     functional_module = False
+    versioning_class = OcpiPathVersioning  # request.version; one OpenAPI document per OCPI version
+    # OpenAPI declarations, read by OcpiAutoSchema (docs/api-guide.md, "Describing a view"):
+    # ocpi_request, ocpi_response (wire models), ocpi_many (paginated list), ocpi_versions.
+    ocpi_many = False
 
     def caller(self, request: Request) -> Any:
         """The calling Platform (authenticated by its token)."""

@@ -1,0 +1,42 @@
+"""How a queued Token delivery becomes a PUT to a CPO: the hub's current Token, in the CPO's version.
+
+Broadcast push: the URL keeps the owner's ``{cc}/{pid}``, the routing headers carry the hub (from) and the
+CPO (to). Tokens that the CPO's version cannot express (EMAID for 2.2.1) are not sent at all.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from parties import outbound
+from parties.models import Delivery
+from tokens import wire
+from tokens.selectors import CPO_ROLES, token_lookup
+from tokens.services import MODULE
+
+
+def token_url(base: str, country_code: str, party_id: str, uid: str, token_type: str) -> str:
+    """``{base}/{cc}/{pid}/{uid}?type={type}`` with the uid path-quoted."""
+    path = "/".join([base.rstrip("/"), quote(country_code), quote(party_id), wire.quote_uid(uid)])
+    return f"{path}?{urlencode({'type': token_type})}"
+
+
+def render_token_delivery(delivery: Delivery) -> outbound.Outbound | None:
+    country_code, party_id, uid, token_type = delivery.object_key.split("/", 3)
+    token = token_lookup(country_code=country_code, party_id=party_id, uid=uid, token_type=token_type)
+    if token is None:
+        return None
+    receiver = delivery.receiver
+    body = wire.render_token(token.document, receiver.version)
+    if body is None:
+        return None
+    base = outbound.receiver_url(receiver, MODULE)
+    return outbound.Outbound(
+        method="PUT",
+        url=token_url(base, token.country_code, token.party_id, token.uid, token.type),
+        body=body,
+        routing=outbound.broadcast_routing(receiver, roles=CPO_ROLES),
+    )
+
+
+outbound.register_renderer(MODULE, render_token_delivery)

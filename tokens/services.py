@@ -1,0 +1,177 @@
+"""Writes of Tokens pushed by eMSPs (receiver PUT/PATCH), and their broadcast to every connected CPO.
+
+Rules: the owner in the URL must be one of the caller's eMSP roles and equal the body's; ``uid`` and
+``type`` in the body must equal the URL's (``?type=`` defaults to RFID; on PUT a missing ``?type=`` takes
+the body's type); a change whose ``last_updated`` is older than the stored one is ignored (answered with
+success, nothing stored, nothing pushed); an unchanged re-push is not broadcast again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.exceptions import InvalidParameters, NotFound, ServerError
+from parties.models import Platform
+from parties.selectors import receivers_for
+from parties.services.delivery import delivery_enqueue
+from parties.tenancy import require_matching_body, require_own_party
+from tokens import wire
+from tokens.models import Token
+from tokens.selectors import CPO_ROLES, EMSP_ROLES
+
+MODULE = "tokens"
+
+
+@dataclass(frozen=True)
+class TokenRef:
+    """A Token as addressed by the receiver URL ``{cc}/{pid}/{uid}?type={type}``."""
+
+    country_code: str
+    party_id: str
+    uid: str
+    type: str | None = None  # None: no ``?type=`` given
+
+
+@dataclass(frozen=True)
+class TokenChange:
+    token: Token | None
+    created: bool = False
+    changed: bool = False
+
+
+def token_type_check(*, version: str, token_type: str) -> str:
+    """A TokenType from a URL, checked against ``version`` (2001 when that version does not know it)."""
+    if not token_type or len(token_type) > 100:
+        raise InvalidParameters("type: must be a TokenType of 1 to 100 characters")
+    if not wire.type_known_in(version, token_type):
+        raise InvalidParameters(f"type: '{token_type}' is not a TokenType of OCPI {version}")
+    return token_type
+
+
+def _check_body(ref: TokenRef, owner: tuple[str, str], payload: Any, token_type: str) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise InvalidParameters("body: must be a Token JSON object")
+    require_matching_body(owner[0], payload, "country_code")
+    require_matching_body(owner[1], payload, "party_id")
+    require_matching_body(ref.uid, payload, "uid")
+    if "type" in payload and payload["type"] != token_type:
+        raise InvalidParameters(f"type: '{payload['type']}' does not match the URL ('{token_type}')")
+    return payload
+
+
+def token_put(
+    *,
+    platform: Platform,
+    version: str,
+    ref: TokenRef,
+    payload: Any,
+    lenient: bool = False,
+    correlation_id: str = "",
+) -> TokenChange:
+    """Create or replace a Token of one of the caller's eMSP roles."""
+    owner = require_own_party(platform, ref.country_code, ref.party_id, roles=EMSP_ROLES)
+    body_type = payload.get("type") if isinstance(payload, dict) else None
+    body_type = body_type if isinstance(body_type, str) else None
+    token_type = token_type_check(version=version, token_type=ref.type or body_type or wire.DEFAULT_TYPE)
+    doc = wire.parse_token(version, _check_body(ref, owner, payload, token_type), lenient=lenient)
+    doc.update(country_code=owner[0], party_id=owner[1])
+    with transaction.atomic():
+        token = _lock(owner, ref.uid, token_type)
+        if token is None:
+            created = _create(platform, doc)
+            if created is not None:
+                _broadcast(created, correlation_id)
+                return TokenChange(created, created=True, changed=True)
+            token = _lock(owner, ref.uid, token_type)  # created concurrently meanwhile
+            if token is None:
+                raise ServerError("The token was created and removed concurrently; retry the PUT")
+        return _update(token, platform, doc, correlation_id)
+
+
+def token_patch(
+    *,
+    platform: Platform,
+    version: str,
+    ref: TokenRef,
+    payload: Any,
+    lenient: bool = False,
+    correlation_id: str = "",
+) -> TokenChange:
+    """Partially update a stored Token; ``last_updated`` is required (2001), an unknown Token is 404."""
+    owner = require_own_party(platform, ref.country_code, ref.party_id, roles=EMSP_ROLES)
+    token_type = token_type_check(version=version, token_type=ref.type or wire.DEFAULT_TYPE)
+    patch = _check_body(ref, owner, payload, token_type)
+    if patch.get("last_updated") is None:
+        raise InvalidParameters("last_updated: required in every PATCH")
+    with transaction.atomic():
+        token = _lock(owner, ref.uid, token_type)
+        if token is None:
+            raise NotFound(f"Unknown token {owner[0]}/{owner[1]}/{ref.uid} of type {token_type}: PUT it first")
+        doc = wire.parse_token(version, {**token.document, **patch}, lenient=lenient)
+        return _update(token, platform, doc, correlation_id)
+
+
+def _lock(owner: tuple[str, str], uid: str, token_type: str) -> Token | None:
+    return (
+        Token.objects.select_for_update()
+        .filter(country_code=owner[0], party_id=owner[1], uid_key=uid.upper(), type=token_type)
+        .first()
+    )
+
+
+def _columns(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "uid": doc["uid"],
+        "contract_id": doc["contract_id"],
+        "valid": doc["valid"],
+        "whitelist": doc["whitelist"],
+        "last_updated": _last_updated(doc),
+        "document": doc,
+    }
+
+
+def _last_updated(doc: dict[str, Any]) -> datetime:
+    try:
+        return parse_datetime(doc["last_updated"])
+    except DateTimeFormatError as exc:  # rendered documents always carry ...Z
+        raise InvalidParameters(f"last_updated: {exc}") from None
+
+
+def _create(platform: Platform, doc: dict[str, Any]) -> Token | None:
+    try:
+        with transaction.atomic():
+            return Token.objects.create(
+                owner=platform,
+                country_code=doc["country_code"],
+                party_id=doc["party_id"],
+                uid_key=doc["uid"].upper(),
+                type=doc["type"],
+                **_columns(doc),
+            )
+    except IntegrityError:
+        return None
+
+
+def _update(token: Token, platform: Platform, doc: dict[str, Any], correlation_id: str) -> TokenChange:
+    columns = _columns(doc)
+    if columns["last_updated"] < token.last_updated:
+        return TokenChange(token)  # stale: an older state than the one stored
+    if doc == token.document and token.owner_id == platform.pk:
+        return TokenChange(token)  # the same state again: nothing to push
+    for name, value in columns.items():
+        setattr(token, name, value)
+    token.owner = platform
+    token.save()
+    _broadcast(token, correlation_id)
+    return TokenChange(token, changed=True)
+
+
+def _broadcast(token: Token, correlation_id: str) -> None:
+    """Queue the Token for every connected CPO with a tokens receiver (call inside the transaction)."""
+    for receiver in receivers_for(MODULE, roles=CPO_ROLES, exclude=token.owner):
+        delivery_enqueue(receiver=receiver, module=MODULE, object_key=token.object_key, correlation_id=correlation_id)
