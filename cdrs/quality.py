@@ -1,0 +1,247 @@
+"""Data-quality report of every inbound Session and CDR (design.md §5; the table is in docs/data-quality.md).
+
+Pure functions over the canonical (2.3.0-shaped) document and the raw body: no models, no database, so the
+Sessions app uses this module too. Checks that need stored data (session linking, credit references,
+EVSE existence) are run by the services, which add their findings to the same report via ``Report.add``.
+
+Each issue code has one fixed severity (``CATALOG``): an ERROR rejects the object with OCPI 2001 naming
+the field, a WARNING is stored with the object; a platform with strictness ``strict`` gets 2001 for
+warnings too (``enforce``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.api.wire_charging import dimension_sum
+from ocpi_hub.exceptions import InvalidParameters
+
+Doc = dict[str, Any]
+ERROR, WARNING = "error", "warning"
+
+ENERGY_TOLERANCE_KWH = 0.01
+TIME_TOLERANCE_HOURS = 1 / 60  # one minute
+COST_TOLERANCE = 0.01  # currency units, before taxes
+ITEMISED_COSTS = (
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_fixed_cost",
+    "total_reservation_cost",
+)
+
+CATALOG: dict[str, tuple[str, str]] = {
+    "END_BEFORE_START": (ERROR, "end_date_time is earlier than start_date_time"),
+    "CURRENCY_INVALID": (ERROR, "currency is not three letters (ISO 4217)"),
+    "CREDIT_REFERENCE_MISSING": (ERROR, "a credit CDR without credit_reference_id"),
+    "CREDIT_REFERENCE_UNKNOWN": (ERROR, "credit_reference_id names no CDR of the same CPO"),
+    "CURRENCY_NOT_UPPERCASE": (WARNING, "currency in lower case"),
+    "PERIODS_NOT_ORDERED": (WARNING, "charging periods not in ascending start_date_time order"),
+    "PERIOD_OUTSIDE_SESSION": (WARNING, "a charging period starts outside start_date_time..end_date_time"),
+    "ENERGY_MISMATCH": (WARNING, "total energy differs from the sum of ENERGY volumes"),
+    "TIME_MISMATCH": (WARNING, "total_time differs from the duration covered by the charging periods"),
+    "PARKING_TIME_MISMATCH": (WARNING, "total_parking_time differs from the sum of PARKING_TIME volumes"),
+    "COST_MISMATCH": (WARNING, "total_cost differs from the sum of the itemised costs (before taxes)"),
+    "ZERO_ENERGY": (WARNING, "zero-energy session without a session type"),
+    "NON_UTC_OFFSET": (WARNING, "a DateTime was sent with a non-UTC offset (converted, lenient platform)"),
+    "TARIFF_TAX_INCLUDED_MISSING": (WARNING, "a 2.3.0 tariff without tax_included (assumed NO)"),
+    "EVSE_UNKNOWN": (WARNING, "the location/EVSE is not among the CPO's published Locations"),
+    "SESSION_ID_UNKNOWN": (WARNING, "session_id names no Session of this CPO"),
+    "SESSION_UNLINKED": (WARNING, "the CDR could not be linked to a Session"),
+}
+WARNING_CODES: tuple[str, ...] = tuple(code for code, (severity, _) in CATALOG.items() if severity == WARNING)
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    field: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        return CATALOG[self.code][0]
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message} [{self.code}]"
+
+
+@dataclass
+class Report:
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, code: str, field_name: str, message: str) -> None:
+        if code not in CATALOG:
+            raise KeyError(f"unknown quality code {code}")
+        self.issues.append(Issue(code, field_name, message))
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [issue for issue in self.issues if issue.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [issue for issue in self.issues if issue.severity == WARNING]
+
+    def stored_warnings(self) -> list[dict[str, str]]:
+        return [issue.as_dict() for issue in self.warnings]
+
+    def codes_text(self) -> str:
+        """``|CODE_A|CODE_B|`` for the indexed-by-substring ``warning_codes`` column ("" without warnings)."""
+        codes = sorted({issue.code for issue in self.warnings})
+        return f"|{'|'.join(codes)}|" if codes else ""
+
+
+def enforce(report: Report, *, strictness: str) -> None:
+    """2001 naming the fields for errors, and for warnings too on ``strict`` platforms."""
+    rejected = report.errors if strictness != "strict" else report.issues
+    if rejected:
+        suffix = " (strict platform: quality warnings are rejected)" if not report.errors else ""
+        raise InvalidParameters("; ".join(str(issue) for issue in rejected) + suffix)
+
+
+def warnings_message(report: Report) -> str | None:
+    """Status message of an accepted object that has warnings (so the CPO sees them at once)."""
+    if not report.warnings:
+        return None
+    return "Accepted with quality warnings: " + "; ".join(str(issue) for issue in report.warnings)
+
+
+# --- the checks ---------------------------------------------------------------------------------------------
+
+
+def session_report(doc: Doc, raw: Any) -> Report:
+    report = Report()
+    _check_common(report, doc, raw)
+    completed = doc.get("status") == "COMPLETED"
+    if completed:
+        _check_energy(report, doc, "kwh")
+    if completed and float(doc["kwh"]) == 0:
+        report.add("ZERO_ENERGY", "kwh", "completed session with kwh 0 and no session type")
+    return report
+
+
+def cdr_report(doc: Doc, raw: Any, *, version: str) -> Report:
+    report = Report()
+    _check_common(report, doc, raw)
+    _check_energy(report, doc, "total_energy")
+    _check_total_time(report, doc)
+    _check_parking_time(report, doc)
+    _check_costs(report, doc)
+    _check_credit(report, doc)
+    if float(doc["total_energy"]) == 0:
+        report.add("ZERO_ENERGY", "total_energy", "total_energy is 0 and no session type is given")
+    if version == "2.3.0":
+        _check_tax_included(report, raw)
+    return report
+
+
+def _check_common(report: Report, doc: Doc, raw: Any) -> None:
+    _check_times(report, doc)
+    _check_periods(report, doc)
+    _check_currency(report, doc)
+    _check_offsets(report, raw, "")
+
+
+def _time(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _check_times(report: Report, doc: Doc) -> None:
+    start, end = parse_datetime(doc["start_date_time"]), _time(doc.get("end_date_time"))
+    if end is not None and end < start:
+        report.add("END_BEFORE_START", "end_date_time", f"{doc['end_date_time']} is before {doc['start_date_time']}")
+
+
+def _check_periods(report: Report, doc: Doc) -> None:
+    start, end = parse_datetime(doc["start_date_time"]), _time(doc.get("end_date_time"))
+    previous: datetime | None = None
+    for index, period in enumerate(doc.get("charging_periods") or []):
+        moment = parse_datetime(period["start_date_time"])
+        name = f"charging_periods[{index}].start_date_time"
+        if previous is not None and moment < previous:
+            report.add("PERIODS_NOT_ORDERED", name, f"{period['start_date_time']} is before the previous period")
+        if moment < start or (end is not None and moment > end):
+            report.add("PERIOD_OUTSIDE_SESSION", name, f"{period['start_date_time']} is outside the session")
+        previous = moment
+
+
+def _check_currency(report: Report, doc: Doc) -> None:
+    currency = doc.get("currency") or ""
+    if not re.fullmatch(r"[A-Za-z]{3}", currency):
+        report.add("CURRENCY_INVALID", "currency", f"'{currency}' is not a three-letter ISO 4217 code")
+    elif not currency.isupper():
+        report.add("CURRENCY_NOT_UPPERCASE", "currency", f"'{currency}' should be upper case")
+
+
+def _check_energy(report: Report, doc: Doc, name: str) -> None:
+    summed = dimension_sum(doc.get("charging_periods"), "ENERGY")
+    if summed is not None and abs(summed - float(doc[name])) > ENERGY_TOLERANCE_KWH:
+        report.add("ENERGY_MISMATCH", name, f"{doc[name]} kWh, but the ENERGY volumes sum to {summed:g} kWh")
+
+
+def _check_total_time(report: Report, doc: Doc) -> None:
+    """total_time must equal the time the periods cover: first period start .. end_date_time."""
+    periods = doc.get("charging_periods") or []
+    first = min((parse_datetime(period["start_date_time"]) for period in periods), default=None)
+    end = _time(doc.get("end_date_time"))
+    if first is None or end is None:
+        return
+    covered = (end - first).total_seconds() / 3600
+    if abs(covered - float(doc["total_time"])) > TIME_TOLERANCE_HOURS:
+        report.add("TIME_MISMATCH", "total_time", f"{doc['total_time']} h, but the periods cover {covered:.4f} h")
+
+
+def _check_parking_time(report: Report, doc: Doc) -> None:
+    summed = dimension_sum(doc.get("charging_periods"), "PARKING_TIME") or 0.0
+    given = float(doc.get("total_parking_time") or 0)
+    if abs(summed - given) > TIME_TOLERANCE_HOURS:
+        report.add(
+            "PARKING_TIME_MISMATCH", "total_parking_time", f"{given:g} h, but PARKING_TIME volumes sum to {summed:g} h"
+        )
+
+
+def _check_costs(report: Report, doc: Doc) -> None:
+    itemised = [doc[name]["before_taxes"] for name in ITEMISED_COSTS if doc.get(name) is not None]
+    if not itemised:
+        return
+    total = float(doc["total_cost"]["before_taxes"])
+    summed = sum(float(value) for value in itemised)
+    if abs(total - summed) > COST_TOLERANCE:
+        report.add("COST_MISMATCH", "total_cost", f"{total:g} before taxes, but the itemised costs sum to {summed:g}")
+
+
+def _check_credit(report: Report, doc: Doc) -> None:
+    if doc.get("credit") and not doc.get("credit_reference_id"):
+        report.add("CREDIT_REFERENCE_MISSING", "credit_reference_id", "required when credit is true")
+
+
+def _check_tax_included(report: Report, raw: Any) -> None:
+    tariffs = raw.get("tariffs") if isinstance(raw, dict) else None
+    for index, tariff in enumerate(tariffs or []):
+        if isinstance(tariff, dict) and tariff.get("tax_included") is None:
+            report.add("TARIFF_TAX_INCLUDED_MISSING", f"tariffs[{index}].tax_included", "missing; assumed NO")
+
+
+_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:?\d{2})$")
+
+
+def _check_offsets(report: Report, raw: Any, path: str) -> None:
+    """Record every DateTime string of the raw body that carries a non-zero UTC offset."""
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            _check_offsets(report, value, f"{path}.{key}" if path else str(key))
+    elif isinstance(raw, list):
+        for index, value in enumerate(raw):
+            _check_offsets(report, value, f"{path}[{index}]")
+    elif isinstance(raw, str):
+        match = _OFFSET.match(raw)
+        if match and match.group(2).strip("+-").replace(":", "").strip("0"):
+            report.add("NON_UTC_OFFSET", path, f"'{raw}' is not UTC (converted)")

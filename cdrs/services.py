@@ -1,0 +1,135 @@
+"""CDRs posted by CPOs (receiver POST): validated, quality-checked, linked to their Session, stored once,
+routed to the token owner.
+
+Rules (OCPI 2.2.1/2.3.0 §CDRs; design.md §3, §5):
+- the CDR's country_code/party_id must be one of the caller's CPO roles;
+- CDRs are immutable: a repeated (country_code, party_id, id) is acknowledged (1000, same Location) and
+  neither stored nor forwarded again, whatever its content;
+- quality errors -> 2001 naming the field, nothing stored (warnings too on strict platforms); warnings are
+  stored with the CDR and named in the answer's status_message;
+- a credit CDR (``credit: true``) must reference, by ``credit_reference_id``, a stored CDR of the same CPO;
+- receiver = the token owner (``sessions.routing``); 4001/4003 are answered and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from cdrs.linking import Link, cdr_link, link_issues
+from cdrs.models import Cdr
+from cdrs.quality import Report, cdr_report, enforce, warnings_message
+from cdrs.selectors import cdr_get
+from cdrs.wire import parse_cdr
+from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.api.routing import RoutingHeaders
+from ocpi_hub.exceptions import InvalidParameters
+from parties.models import Platform
+from parties.services.delivery import delivery_enqueue
+from parties.tenancy import require_own_party
+from sessions.routing import token_receiver
+from sessions.selectors import evse_exists
+
+MODULE = "cdrs"
+DUPLICATE = "Already received: CDRs are immutable, the stored CDR is kept"
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CdrResult:
+    cdr: Cdr
+    created: bool
+    message: str | None = None
+
+
+def cdr_create(
+    *,
+    platform: Platform,
+    version: str,
+    body: Any,
+    routing: RoutingHeaders | None = None,
+    correlation_id: str = "",
+) -> CdrResult:
+    """Store a new CDR and queue it for the token owner; a known (country_code, party_id, id) is a no-op."""
+    if not isinstance(body, dict):
+        raise InvalidParameters("body: must be a JSON object")
+    doc = parse_cdr(version, body, lenient=platform.strictness == "lenient")
+    country_code, party_id = require_own_party(platform, doc["country_code"], doc["party_id"], roles=("CPO",))
+    existing = cdr_get(country_code=country_code, party_id=party_id, cdr_id=doc["id"])
+    if existing is not None:
+        return CdrResult(existing, created=False, message=DUPLICATE)
+    try:
+        with transaction.atomic():
+            report, link, original = cdr_quality(platform=platform, version=version, doc=doc, raw=body)
+            receiver, party = token_receiver(routing=routing, cdr_token=doc["cdr_token"])
+            cdr = Cdr(
+                owner=platform,
+                receiver=receiver,
+                receiver_country_code=party.country_code,
+                receiver_party_id=party.party_id,
+                version=version,
+            )
+            _fill(cdr, doc, report, link, original)
+            cdr.save()
+            delivery_enqueue(receiver=receiver, module=MODULE, object_key=cdr.object_key, correlation_id=correlation_id)
+    except IntegrityError:
+        existing = cdr_get(country_code=country_code, party_id=party_id, cdr_id=doc["id"])
+        if existing is None:
+            raise
+        return CdrResult(existing, created=False, message=DUPLICATE)
+    return CdrResult(cdr, created=True, message=warnings_message(report))
+
+
+def cdr_quality(*, platform: Platform, version: str, doc: Doc, raw: Any) -> tuple[Report, Link, Cdr | None]:
+    """The quality report of a CDR, its Session link and the CDR it credits (raises 2001 when rejected)."""
+    country_code, party_id = doc["country_code"].upper(), doc["party_id"].upper()
+    report = cdr_report(doc, raw, version=version)
+    link = cdr_link(country_code=country_code, party_id=party_id, doc=doc)
+    link_issues(report, doc, link)
+    original = _credited(report, country_code, party_id, doc)
+    location = doc["cdr_location"]
+    known = evse_exists(
+        country_code=country_code, party_id=party_id, location_id=location["id"], evse_uid=location["evse_uid"]
+    )
+    if known is False:
+        report.add(
+            "EVSE_UNKNOWN",
+            "cdr_location.evse_uid",
+            f"EVSE {location['evse_uid']} of location {location['id']} is unknown",
+        )
+    enforce(report, strictness=platform.strictness)
+    return report, link, original
+
+
+def _credited(report: Report, country_code: str, party_id: str, doc: Doc) -> Cdr | None:
+    reference = doc.get("credit_reference_id")
+    if not doc.get("credit") or not reference:
+        return None
+    original = cdr_get(country_code=country_code, party_id=party_id, cdr_id=reference)
+    if original is None:
+        report.add(
+            "CREDIT_REFERENCE_UNKNOWN",
+            "credit_reference_id",
+            f"no CDR '{reference}' of {country_code}/{party_id} is known",
+        )
+    return original
+
+
+def _fill(cdr: Cdr, doc: Doc, report: Report, link: Link, original: Cdr | None) -> None:
+    cdr.country_code, cdr.party_id = doc["country_code"].upper(), doc["party_id"].upper()
+    cdr.cdr_id, cdr.cdr_key = doc["id"], doc["id"].upper()
+    cdr.start_date_time = parse_datetime(doc["start_date_time"])
+    cdr.end_date_time = parse_datetime(doc["end_date_time"])
+    cdr.token_uid_key = doc["cdr_token"]["uid"].upper()
+    cdr.evse_uid_key = doc["cdr_location"]["evse_uid"].upper()
+    cdr.session_ref = doc.get("session_id") or ""
+    cdr.session, cdr.link_method = link.session, link.method
+    cdr.credit, cdr.credit_reference = bool(doc.get("credit")), original
+    cdr.total_energy = float(doc["total_energy"])
+    cdr.currency = doc["currency"]
+    cdr.last_updated = parse_datetime(doc["last_updated"])
+    cdr.document = doc
+    cdr.quality_warnings = report.stored_warnings()
+    cdr.warning_codes = report.codes_text()

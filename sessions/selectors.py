@@ -1,0 +1,94 @@
+"""Reads of stored Sessions, plus the tolerant look-ups into other apps (token store, Locations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.apps import apps
+from django.core.exceptions import FieldError
+from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
+
+from ocpi_hub.api.routing import PartyRef
+from ocpi_hub.exceptions import NotFound
+from parties.models import Platform
+from parties.tenancy import require_own_party
+from sessions.models import Session
+
+NOT_APPLICABLE = "#NA"
+
+
+def session_get(*, country_code: str, party_id: str, session_id: str) -> Session | None:
+    return Session.objects.filter(
+        country_code=country_code.upper(), party_id=party_id.upper(), session_key=session_id.upper()
+    ).first()
+
+
+def session_get_owned(*, platform: Platform, country_code: str, party_id: str, session_id: str) -> Session:
+    """A Session of one of the caller's CPO roles (2001 for another owner, HTTP 404 when unknown)."""
+    country_code, party_id = require_own_party(platform, country_code, party_id, roles=("CPO",))
+    session = session_get(country_code=country_code, party_id=party_id, session_id=session_id)
+    if session is None:
+        raise NotFound(f"Unknown session {country_code}/{party_id}/{session_id}")
+    return session
+
+
+def session_list_for_receiver(*, platform: Platform) -> QuerySet[Session]:
+    """Only the Sessions routed to this platform (never another eMSP's)."""
+    return Session.objects.filter(receiver=platform)
+
+
+def session_for_receiver(*, platform: Platform, session_id: str, owner: PartyRef | None) -> Session | None:
+    """The Session ``session_id`` routed to ``platform`` (narrowed to the CPO ``owner`` when given)."""
+    queryset = session_list_for_receiver(platform=platform).filter(session_key=session_id.upper())
+    if owner is not None:
+        queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
+    return queryset.select_related("owner").order_by("-last_updated").first()
+
+
+def session_for_linking(
+    *, country_code: str, party_id: str, token_uid: str, evse_uid: str, start: datetime, end: datetime
+) -> Session | None:
+    """The newest Session of a CPO with this token uid on this EVSE whose time window overlaps start..end
+    (a Session without end_date_time is open-ended)."""
+    candidates = Session.objects.filter(
+        country_code=country_code,
+        party_id=party_id,
+        token_uid_key=token_uid.upper(),
+        evse_uid_key=evse_uid.upper(),
+        start_date_time__lte=end,
+    ).order_by("-start_date_time")
+    for session in candidates[:20]:
+        if session.end_date_time is None or session.end_date_time >= start:
+            return session
+    return None
+
+
+def token_store_owner(uid: str, token_type: str | None) -> PartyRef | None:
+    """The eMSP owning a token according to the Tokens app; None when there is no token store."""
+    try:
+        from tokens.selectors import token_owner
+    except ImportError:
+        return None
+    return token_owner(uid, token_type)
+
+
+def evse_exists(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> bool | None:
+    """Whether the CPO published this EVSE to the hub; None when that cannot be told (no Locations app or
+    table, a CPO that publishes no Locations through the hub, or an ``#NA`` EVSE)."""
+    if NOT_APPLICABLE in (location_id, evse_uid) or not apps.is_installed("locations"):
+        return None
+    try:
+        location_model = apps.get_model("locations", "Location")
+        evse_model = apps.get_model("locations", "Evse")
+        with transaction.atomic():  # a savepoint: a failing query must not break the caller's transaction
+            locations = location_model.objects.filter(country_code=country_code, party_id=party_id)
+            if not locations.exists():
+                return None
+            return bool(
+                evse_model.objects.filter(
+                    location__in=locations.filter(location_key=location_id.upper()), uid_key=evse_uid.upper()
+                ).exists()
+            )
+    except (LookupError, FieldError, DatabaseError):
+        return None

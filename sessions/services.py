@@ -1,0 +1,219 @@
+"""Sessions pushed by CPOs (receiver PUT/PATCH): validated, quality-checked, stored, routed to one eMSP.
+
+One transaction per push: the Session row and the outbox Delivery to the token owner, or nothing.
+
+Rules (OCPI 2.2.1/2.3.0 §Sessions, notes §1.8; design.md §3, §5):
+- the URL's country_code/party_id must be one of the caller's CPO roles; ids in the URL must equal the body;
+- PUT replaces the Session (its charging periods too); PATCH needs ``last_updated`` (else 2001) and an existing
+  Session: its fields replace the stored ones (objects such as ``total_cost`` as a whole, ``null`` removes a
+  field) and its ``charging_periods`` are appended; the result is validated as a full Session;
+- an update older than the stored Session is acknowledged but neither applied nor forwarded; so is one that
+  changes nothing;
+- quality errors -> 2001 naming the field, nothing stored (warnings too on strict platforms); warnings are
+  stored with the Session and named in the answer's status_message;
+- receiver = the token owner (``sessions.routing``); 4001/4003 are answered to the CPO and nothing is stored,
+  so the CPO learns at once that the eMSP cannot get the Session and pushes it again later.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+
+from cdrs.quality import Report, enforce, session_report, warnings_message
+from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.api.routing import RoutingHeaders
+from ocpi_hub.exceptions import InvalidParameters
+from parties.models import Platform
+from parties.services.delivery import delivery_enqueue
+from parties.tenancy import require_matching_body, require_own_party
+from sessions.lock_objects import session_lock
+from sessions.models import Session
+from sessions.routing import token_receiver
+from sessions.selectors import evse_exists
+from sessions.wire import parse_session, render_session
+
+MODULE = "sessions"
+STALE = "Ignored: last_updated is older than the stored Session's"
+UNCHANGED = "Unchanged: identical to the stored Session"
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    country_code: str
+    party_id: str
+    session_id: str
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """Outcome of a push: ``applied`` is False for stale or identical updates (acknowledged, not stored)."""
+
+    applied: bool
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Push:
+    platform: Platform
+    version: str
+    ref: SessionRef
+    body: Any
+    routing: RoutingHeaders | None = None
+    correlation_id: str = ""
+
+    @property
+    def lenient(self) -> bool:
+        return self.platform.strictness == "lenient"
+
+
+def session_put(*, push: Push) -> PushResult:
+    """Create or replace the Session at ``push.ref``."""
+    push = _checked(push)
+    doc = parse_session(push.version, push.body, lenient=push.lenient)
+
+    def put() -> PushResult:
+        current = session_lock(**_lock_args(push.ref))
+        if current is not None and parse_datetime(doc["last_updated"]) < current.last_updated:
+            return PushResult(applied=False, message=STALE)
+        return _store(push, current, doc)
+
+    return _atomic_with_retry(put)
+
+
+def session_patch(*, push: Push) -> PushResult:
+    """Merge a partial update into the stored Session; its charging periods are appended."""
+    push = _checked(push)
+    changed_at = _patch_timestamp(push.body, push.lenient)
+
+    def patch() -> PushResult:
+        current = session_lock(**_lock_args(push.ref))
+        if current is None:
+            ref = push.ref
+            raise InvalidParameters(f"Unknown session {ref.country_code}/{ref.party_id}/{ref.session_id}: PUT it first")
+        if changed_at < current.last_updated:
+            return PushResult(applied=False, message=STALE)
+        merged = merge_patch(render_session(current.document, push.version), push.body)
+        return _store(push, current, parse_session(push.version, merged, lenient=push.lenient))
+
+    return _atomic_with_retry(patch)
+
+
+def merge_patch(stored: Doc, patch: Doc) -> Doc:
+    """A Session PATCH applied to a stored wire dict: ``charging_periods`` appended, ``null`` removes a field,
+    any other field (objects included) replaces the stored value."""
+    merged = copy.deepcopy(stored)
+    for key, value in patch.items():
+        if key == "charging_periods":
+            merged[key] = list(merged.get(key) or []) + copy.deepcopy(value or [])
+        elif value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+# --- checks ---------------------------------------------------------------------------------------------------
+
+
+def _checked(push: Push) -> Push:
+    """Tenancy and URL/body consistency; returns the push with the owner normalised to upper case."""
+    ref = push.ref
+    country_code, party_id = require_own_party(push.platform, ref.country_code, ref.party_id, roles=("CPO",))
+    if not isinstance(push.body, dict):
+        raise InvalidParameters("body: must be a JSON object")
+    require_matching_body(ref.session_id, push.body, "id")
+    require_matching_body(country_code, push.body, "country_code")
+    require_matching_body(party_id, push.body, "party_id")
+    return Push(
+        platform=push.platform,
+        version=push.version,
+        ref=SessionRef(country_code, party_id, ref.session_id),
+        body=push.body,
+        routing=push.routing,
+        correlation_id=push.correlation_id,
+    )
+
+
+def _patch_timestamp(body: Doc, lenient: bool) -> datetime:
+    value = body.get("last_updated")
+    if value is None:
+        raise InvalidParameters("last_updated: required in every PATCH")
+    try:
+        return parse_datetime(value, lenient=lenient)
+    except DateTimeFormatError as exc:
+        raise InvalidParameters(f"last_updated: {exc}") from None
+
+
+def session_quality(*, platform: Platform, doc: Doc, raw: Any) -> Report:
+    """The quality report of a Session (errors and, on strict platforms, warnings raise 2001)."""
+    report = session_report(doc, raw)
+    known = evse_exists(
+        country_code=doc["country_code"].upper(),
+        party_id=doc["party_id"].upper(),
+        location_id=doc["location_id"],
+        evse_uid=doc["evse_uid"],
+    )
+    if known is False:
+        report.add("EVSE_UNKNOWN", "evse_uid", f"EVSE {doc['evse_uid']} of location {doc['location_id']} is unknown")
+    enforce(report, strictness=platform.strictness)
+    return report
+
+
+def _lock_args(ref: SessionRef) -> dict[str, str]:
+    return {"country_code": ref.country_code, "party_id": ref.party_id, "session_id": ref.session_id}
+
+
+def _atomic_with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` in a transaction; once more if a concurrent push created the same Session first."""
+    try:
+        with transaction.atomic():
+            return work()
+    except IntegrityError:
+        with transaction.atomic():
+            return work()
+
+
+# --- storing --------------------------------------------------------------------------------------------------
+
+
+def _store(push: Push, current: Session | None, doc: Doc) -> PushResult:
+    if current is not None and current.document == doc:
+        return PushResult(applied=False, message=UNCHANGED)
+    report = session_quality(platform=push.platform, doc=doc, raw=push.body)
+    receiver, party = token_receiver(routing=push.routing, cdr_token=doc["cdr_token"])
+    session = current or Session(owner=push.platform, country_code=push.ref.country_code, party_id=push.ref.party_id)
+    session.owner = push.platform
+    session.receiver, session.receiver_country_code, session.receiver_party_id = (
+        receiver,
+        party.country_code,
+        party.party_id,
+    )
+    _fill(session, doc, report)
+    session.save()
+    delivery_enqueue(
+        receiver=receiver, module=MODULE, object_key=session.object_key, correlation_id=push.correlation_id
+    )
+    return PushResult(applied=True, message=warnings_message(report))
+
+
+def _fill(session: Session, doc: Doc, report: Report) -> None:
+    session.session_id = doc["id"]
+    session.session_key = doc["id"].upper()
+    session.status = doc["status"]
+    session.start_date_time = parse_datetime(doc["start_date_time"])
+    session.end_date_time = parse_datetime(doc["end_date_time"]) if doc.get("end_date_time") else None
+    session.token_uid_key = doc["cdr_token"]["uid"].upper()
+    session.location_key = doc["location_id"].upper()
+    session.evse_uid_key = doc["evse_uid"].upper()
+    session.last_updated = parse_datetime(doc["last_updated"])
+    session.document = doc
+    session.quality_warnings = report.stored_warnings()
+    session.warning_codes = report.codes_text()
