@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ErrorsConfig(AppConfig):
+    """The chargex-errors extension: MREC catalog, error records, reliability KPIs."""
+
+    name = "errors"
+    label = "errors"
+    verbose_name = "Charging errors and reliability"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from errors import outbound  # noqa: F401 - registers the chargex-errors delivery renderer
+        from errors.extension import MODULE
+        from ocpi_hub.api import versions
+
+        versions.register(MODULE, "RECEIVER", f"receiver/{MODULE}")
+        versions.register(MODULE, "SENDER", f"sender/{MODULE}")

@@ -1,0 +1,42 @@
+"""The chargex-errors extension as seen by the other apps: who opted in, and which fields to strip.
+
+A platform opts in by listing the ``chargex-errors`` module with role RECEIVER in its version details.
+Opted-in platforms receive error records and the extension fields on Sessions and CDRs; every other
+platform gets plain OCPI. The sessions and cdrs apps call ``strip_extension_fields`` before rendering a
+document for a receiver.
+
+``credit_reference_id`` is a standard OCPI CDR field (2.2.1 and 2.3.0). The extension only adds a
+consistency check on it (it must name the CDR a credit CDR corrects), so it is listed with the extension
+fields but is never stripped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MODULE = "chargex-errors"
+EXTENSION_VERSION = "1.0"
+
+# V2G energy fields and the error summary, added to Session and CDR.
+SESSION_EXTENSION_FIELDS: tuple[str, ...] = ("energy_exported_kwh", "direction", "error_records")
+# On CDRs additionally session_type; credit_reference_id is standard OCPI (checked, not added).
+CDR_EXTENSION_FIELDS: tuple[str, ...] = (*SESSION_EXTENSION_FIELDS, "session_type", "credit_reference_id")
+EXTENSION_FIELDS: tuple[str, ...] = CDR_EXTENSION_FIELDS
+STANDARD_OCPI_FIELDS: frozenset[str] = frozenset({"credit_reference_id"})
+STRIPPED_FIELDS: tuple[str, ...] = tuple(name for name in EXTENSION_FIELDS if name not in STANDARD_OCPI_FIELDS)
+
+DIRECTIONS: tuple[str, ...] = ("IMPORT", "EXPORT", "BIDIRECTIONAL")
+
+
+def platform_opted_in(platform: Any) -> bool:
+    """Whether the platform lists chargex-errors RECEIVER in its version details (uses prefetched endpoints)."""
+    if platform is None:
+        return False
+    return platform.endpoint_url(MODULE, "RECEIVER") is not None
+
+
+def strip_extension_fields(doc: dict[str, Any], platform: Any) -> dict[str, Any]:
+    """``doc`` for ``platform``: unchanged if it opted in, else a copy without the extension fields."""
+    if platform_opted_in(platform):
+        return doc
+    return {name: value for name, value in doc.items() if name not in STRIPPED_FIELDS}

@@ -1,0 +1,154 @@
+"""Builders shared by the errors tests: platforms, locations, sessions and error-record bodies."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+
+from errors.extension import MODULE
+from parties.models import ConnectionStatus, Endpoint, Platform
+from parties.tokens import hash_token
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+CPO = ("NL", "CPO")
+
+
+def at(minutes: float = 0) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def ts(minutes: float = 0) -> str:
+    """OCPI DateTime ``minutes`` after T0."""
+    return at(minutes).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_platform(
+    name: str,
+    role: str = "CPO",
+    country_code: str = "NL",
+    party_id: str = "CPO",
+    *,
+    opted_in: bool = False,
+    version: str = "2.2.1",
+) -> Platform:
+    """A connected platform with one role; ``token-<name>`` authenticates it; opted-in = lists chargex-errors."""
+    platform = Platform.objects.create(
+        name=name,
+        status=ConnectionStatus.CONNECTED,
+        version=version,
+        token_out=f"out-{name}",
+        token_in_hash=hash_token(f"token-{name}"),
+        versions_url=f"https://{name}.example/versions",
+    )
+    platform.roles.create(role=role, country_code=country_code, party_id=party_id, business_details={"name": name})
+    if opted_in:
+        Endpoint.objects.create(
+            platform=platform, identifier=MODULE, role="RECEIVER", url=f"https://{name}.example/{MODULE}"
+        )
+    return platform
+
+
+def auth(name: str) -> dict[str, str]:
+    """Headers of a request by the platform ``name`` (Django test client)."""
+    token = base64.b64encode(f"token-{name}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Token {token}"}
+
+
+def make_location(
+    owner: Platform,
+    location_id: str = "LOC1",
+    evses: dict[str, list[str]] | None = None,
+    country_code: str = "NL",
+    party_id: str = "CPO",
+) -> Any:
+    """A Location (with EVSE rows) as the locations app stores it; default EVSEs E1 and E2 with connectors 1, 2."""
+    from locations.models import Evse, Location
+
+    evses = evses if evses is not None else {"E1": ["1", "2"], "E2": ["1"]}
+    document = {
+        "country_code": country_code,
+        "party_id": party_id,
+        "id": location_id,
+        "last_updated": ts(),
+        "evses": [
+            {"uid": uid, "status": "AVAILABLE", "connectors": [{"id": c} for c in connectors], "last_updated": ts()}
+            for uid, connectors in evses.items()
+        ],
+    }
+    location = Location.objects.create(
+        owner=owner,
+        country_code=country_code,
+        party_id=party_id,
+        location_id=location_id,
+        location_key=location_id.upper(),
+        last_updated=at(),
+        document=document,
+    )
+    for uid in evses:
+        Evse.objects.create(location=location, uid=uid, uid_key=uid.upper(), status="AVAILABLE", last_updated=at())
+    return location
+
+
+def sessions_installed() -> bool:
+    return apps.is_installed("sessions")
+
+
+def make_session(
+    owner: Platform,
+    receiver: Platform,
+    session_id: str = "S1",
+    *,
+    location_id: str = "LOC1",
+    kwh: float = 10.0,
+    start: datetime | None = None,
+    country_code: str = "NL",
+    party_id: str = "CPO",
+    receiver_party: tuple[str, str] = ("NL", "EMS"),
+) -> Any:
+    """A Session row as the sessions app stores it (only the columns the errors app reads matter)."""
+    from sessions.models import Session
+
+    start = start or at()
+    return Session.objects.create(
+        owner=owner,
+        country_code=country_code,
+        party_id=party_id,
+        session_id=session_id,
+        session_key=session_id.upper(),
+        receiver=receiver,
+        receiver_country_code=receiver_party[0],
+        receiver_party_id=receiver_party[1],
+        status="COMPLETED",
+        start_date_time=start,
+        token_uid_key="TOK1",
+        location_key=location_id.upper(),
+        evse_uid_key="E1",
+        last_updated=start,
+        document={"id": session_id, "kwh": kwh, "location_id": location_id},
+    )
+
+
+def record_body(record_id: str = "ERR1", **changes: Any) -> dict[str, Any]:
+    """A valid ErrorRecord (MREC CX003 at NL/CPO LOC1/E1)."""
+    body = {
+        "id": record_id,
+        "country_code": "NL",
+        "party_id": "CPO",
+        "location_id": "LOC1",
+        "evse_uid": "E1",
+        "connector_id": "1",
+        "scheme": "MREC",
+        "code": "CX003",
+        "source": "EVSE",
+        "severity": 6,
+        "component": "EVSE",
+        "variable": "Problem",
+        "occurred_at": ts(0),
+        "description": "Cabinet temperature high, output derated",
+        "last_updated": ts(0),
+    }
+    body.update(changes)
+    return {key: value for key, value in body.items() if value is not None}
