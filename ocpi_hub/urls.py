@@ -15,6 +15,12 @@ register_converter(OcpiVersionConverter, "ocpiv")
 # Each OCPI module app contributes its URLs below /ocpi/{version}/.
 module_urls = [
     path("", include("parties.urls")),
+    path("", include("sessions.urls")),
+    path("", include("cdrs.urls")),
+    path("", include("locations.urls")),
+    path("", include("tariffs.urls")),
+    path("", include("tokens.urls")),
+    path("", include("errors.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +29,7 @@ urlpatterns = [
     path("ocpi/<ocpiv:version>/", include(module_urls)),
     path("admin/", admin.site.urls),
     *schema_urlpatterns,
+    path("ocpi/bench/", include("ocpi_hub.api.bench")),  # empty unless settings.OCPI_HUB_BENCH_ENDPOINT
     re_path(r"^ocpi(/.*)?$", json_not_found),
 ]
 

@@ -39,6 +39,9 @@ def env_secret(name: str, default: str | None = None) -> str | None:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or "insecure-embedded-default-change-me"
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,8 +52,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ocpi_hub.apps.OcpiHubConfig",
     "parties.apps.PartiesConfig",
+    "sessions.apps.SessionsConfig",
+    "cdrs.apps.CdrsConfig",
+    "tariffs.apps.TariffsConfig",
+    "locations.apps.LocationsConfig",
+    "tokens.apps.TokensConfig",
+    "errors.apps.ErrorsConfig",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +134,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from the hub itself: no CDN needed
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- The hub's own identity -----------------------------------------------------------------------
@@ -135,9 +148,11 @@ OCPI_HUB_WEBSITE = os.environ.get("OCPI_HUB_WEBSITE", "")
 
 # --- Transport ----------------------------------------------------------------------------------
 OCPI_HUB_PAGE_LIMIT = env_int("OCPI_HUB_PAGE_LIMIT", 1000)
+OCPI_HUB_BENCH_ENDPOINT = env_bool("OCPI_HUB_BENCH_ENDPOINT", False)  # POST /ocpi/bench/echo (bench/)
 OCPI_HUB_CONNECT_TIMEOUT = env_float("OCPI_HUB_CONNECT_TIMEOUT", 5.0)
 OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
 OCPI_HUB_AUTHORIZE_TIMEOUT = env_float("OCPI_HUB_AUTHORIZE_TIMEOUT", 5.0)
+OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = env_float("OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT", 10.0)
 OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
 
 # --- Delivery engine ----------------------------------------------------------------------------
@@ -161,6 +176,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:

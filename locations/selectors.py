@@ -1,0 +1,52 @@
+"""Reads of stored Locations."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from locations.documents import LocationRef
+from locations.models import Location
+from ocpi_hub.api.routing import PartyRef
+from ocpi_hub.exceptions import InvalidParameters, NotFound
+from parties.models import Platform
+from parties.tenancy import require_own_party
+
+CPO_ROLES = ("CPO",)
+
+
+def location_get_own(*, platform: Platform, ref: LocationRef) -> Location:
+    """A Location of one of the caller's own CPO roles (receiver GET); 2001 for a foreign owner, 404 if unknown."""
+    country_code, party_id = require_own_party(platform, ref.country_code, ref.party_id, roles=CPO_ROLES)
+    location = Location.objects.filter(
+        country_code=country_code, party_id=party_id, location_key=ref.location_id.upper()
+    ).first()
+    if location is None:
+        raise NotFound(f"Unknown location {country_code}/{party_id}/{ref.location_id}")
+    return location
+
+
+def location_list_published(*, owner: PartyRef | None = None) -> QuerySet[Location]:
+    """Published Locations (of one owner when given), for the paginated sender GET."""
+    queryset = Location.objects.filter(publish=True)
+    if owner is not None:
+        queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
+    return queryset
+
+
+def location_published_get(*, location_id: str, owner: PartyRef | None = None) -> Location:
+    """One published Location by id. Ids are only unique per CPO: when several CPOs use the same id the
+    caller must name the owner with OCPI-to-* (2001 otherwise)."""
+    matches = list(location_list_published(owner=owner).filter(location_key=location_id.upper())[:2])
+    if not matches:
+        raise NotFound(f"Unknown location {location_id}")
+    if len(matches) > 1:
+        raise InvalidParameters(
+            f"Location id {location_id} is used by several CPOs; name the owner with "
+            "OCPI-to-country-code and OCPI-to-party-id"
+        )
+    return matches[0]
+
+
+def locations_for_sync() -> QuerySet[Location]:
+    """Every published Location, in a stable order (initial sync of a new receiver)."""
+    return Location.objects.filter(publish=True).order_by("last_updated", "pk")

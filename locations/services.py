@@ -1,0 +1,262 @@
+"""Locations pushed by CPOs: PUT/PATCH at Location, EVSE and Connector level, stored and broadcast.
+
+One transaction per push: the Location row (its canonical document), the EVSE rows, the EVSE status history
+and one outbox Delivery per receiver are written together, or nothing is.
+
+Rules (OCPI 2.2.1/2.3.0 §Locations, notes §1.8):
+- the URL's country_code/party_id must be one of the caller's CPO roles; ids in the URL must equal the body;
+- a PUT/PATCH of an EVSE or Connector needs the Location (and EVSE) to exist, and sets the parents'
+  ``last_updated`` to the child's (unless theirs is newer);
+- an update older than the stored object is acknowledged but neither applied nor forwarded; so is an
+  update that changes nothing;
+- PATCH: ``last_updated`` is required; the body is merged into the stored object (objects recursively,
+  lists replaced) and the result validated with the full model of the caller's version;
+- publish=false Locations are not broadcast; the update that unpublishes a Location is (so receivers stop
+  showing it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+
+from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
+from locations.evse_rows import evse_rows_sync
+from locations.lock_objects import location_lock
+from locations.models import Location
+from locations.selectors import locations_for_sync
+from locations.wire import parse_connector, parse_evse, parse_location
+from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.exceptions import InvalidParameters
+from parties.models import Platform
+from parties.selectors import receivers_for
+from parties.services.delivery import delivery_enqueue
+from parties.tenancy import require_matching_body, require_own_party
+from tariffs.selectors import tariffs_for_sync  # Locations depend on Tariffs, never the reverse
+
+MODULE = "locations"
+CPO_ROLES = ("CPO",)
+BROADCAST_ROLES = ("EMSP", "NSP", "NAP", "OTHER")  # a CPO's broadcast goes to these (notes §2.2)
+STALE = "Ignored: last_updated is older than the stored object's"
+UNCHANGED = "Unchanged: identical to the stored object"
+
+_PARSERS: dict[str, Callable[..., Doc]] = {
+    "location": parse_location,
+    "evse": parse_evse,
+    "connector": parse_connector,
+}
+_ID_FIELDS = {"location": "id", "evse": "uid", "connector": "id"}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """Outcome of a push: ``applied`` is False for stale or identical updates (acknowledged, not stored)."""
+
+    applied: bool
+    message: str | None = None
+
+
+def location_put(
+    *,
+    platform: Platform,
+    version: str,
+    ref: LocationRef,
+    body: Any,
+    lenient: bool = False,
+    correlation_id: str = "",
+) -> PushResult:
+    """Create or replace the Location, EVSE or Connector at ``ref``."""
+    ref = _checked(platform, ref, body)
+    part = _PARSERS[ref.level](version, body, lenient=lenient)
+
+    def put() -> PushResult:
+        location = location_lock(ref)
+        if location is None:
+            if ref.level != "location":
+                raise _unknown(ref, "location")
+        elif ref.level == "connector" and find_evse(location.document, ref.evse_uid or "") is None:
+            raise _unknown(ref, "evse")
+        return _store(platform, location, ref, part, correlation_id)
+
+    return _atomic_with_retry(put)
+
+
+def location_patch(
+    *,
+    platform: Platform,
+    version: str,
+    ref: LocationRef,
+    body: Any,
+    lenient: bool = False,
+    correlation_id: str = "",
+) -> PushResult:
+    """Merge a partial update into the stored Location, EVSE or Connector at ``ref``."""
+    ref = _checked(platform, ref, body)
+    changed_at = _patch_timestamp(body, lenient)
+
+    def patch() -> PushResult:
+        location = location_lock(ref)
+        current = find_part(location.document, ref.evse_uid, ref.connector_id) if location else None
+        if location is None or current is None:
+            raise _unknown(ref, "location" if location is None else ref.level)
+        if changed_at < timestamp(current):
+            return PushResult(applied=False, message=STALE)
+        part = _PARSERS[ref.level](version, merge_patch(current, body), lenient=lenient)
+        return _store(platform, location, ref, part, correlation_id)
+
+    return _atomic_with_retry(patch)
+
+
+# --- checks ---------------------------------------------------------------------------------------------------
+
+
+def _checked(platform: Platform, ref: LocationRef, body: Any) -> LocationRef:
+    """Tenancy and URL/body consistency; returns the ref with the owner normalised to upper case."""
+    country_code, party_id = require_own_party(platform, ref.country_code, ref.party_id, roles=CPO_ROLES)
+    ref = replace(ref, country_code=country_code, party_id=party_id)
+    if not isinstance(body, dict):
+        raise InvalidParameters("body: must be a JSON object")
+    last_id = {"location": ref.location_id, "evse": ref.evse_uid, "connector": ref.connector_id}[ref.level]
+    require_matching_body(last_id or "", body, _ID_FIELDS[ref.level])
+    if ref.level == "location":
+        require_matching_body(country_code, body, "country_code")
+        require_matching_body(party_id, body, "party_id")
+    return ref
+
+
+def _patch_timestamp(body: Doc, lenient: bool) -> datetime:
+    value = body.get("last_updated")
+    if value is None:
+        raise InvalidParameters("last_updated: required in every PATCH")
+    try:
+        return parse_datetime(value, lenient=lenient)
+    except DateTimeFormatError as exc:
+        raise InvalidParameters(f"last_updated: {exc}") from None
+
+
+def _unknown(ref: LocationRef, level: str) -> InvalidParameters:
+    names = {
+        "location": f"location {ref.country_code}/{ref.party_id}/{ref.location_id}",
+        "evse": f"EVSE {ref.evse_uid} of location {ref.location_id}",
+        "connector": f"connector {ref.connector_id} of EVSE {ref.evse_uid}",
+    }
+    return InvalidParameters(f"Unknown {names[level]}: PUT it first")
+
+
+def _atomic_with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` in a transaction; once more if a concurrent push created the same Location first."""
+    try:
+        with transaction.atomic():
+            return work()
+    except IntegrityError:
+        with transaction.atomic():
+            return work()
+
+
+# --- storing --------------------------------------------------------------------------------------------------
+
+
+def _store(
+    platform: Platform, location: Location | None, ref: LocationRef, part: Doc, correlation_id: str
+) -> PushResult:
+    repeated = duplicate_id(part, ref.level)
+    if repeated is not None:
+        raise InvalidParameters(f"{repeated}: used twice (ids are case-insensitive)")
+    current = find_part(location.document, ref.evse_uid, ref.connector_id) if location else None
+    if current is not None and timestamp(part) < timestamp(current):
+        return PushResult(applied=False, message=STALE)
+    if current == part:
+        return PushResult(applied=False, message=UNCHANGED)
+    was_published, previous = (location.publish, location.document) if location is not None else (False, None)
+    document = with_part(previous, ref, part) if previous is not None else part
+    location = _save(platform, location, ref, document)
+    evse_rows_sync(location=location, previous=previous, uid=ref.evse_uid)
+    if location.publish or was_published:
+        location_broadcast(location=location, target=_target(ref), exclude=platform, correlation_id=correlation_id)
+    return PushResult(applied=True)
+
+
+def _save(platform: Platform, location: Location | None, ref: LocationRef, document: Doc) -> Location:
+    if location is None:
+        location = Location(owner=platform, country_code=ref.country_code, party_id=ref.party_id)
+    location.owner = platform
+    location.location_id = document["id"]
+    location.location_key = document["id"].upper()
+    location.publish = bool(document["publish"])
+    location.last_updated = timestamp(document)
+    location.document = document
+    location.save(update_fields=None if location.pk is None else SAVED_FIELDS)
+    return location
+
+
+SAVED_FIELDS = ["owner", "location_id", "location_key", "publish", "last_updated", "document", "updated_at"]
+
+
+def _target(ref: LocationRef) -> str:
+    """The sub-object a delivery pushes: "" (Location), "<evse_uid>" or "<evse_uid>/<connector_id>"."""
+    return "/".join(part for part in (ref.evse_uid, ref.connector_id) if part is not None)
+
+
+# --- broadcast ------------------------------------------------------------------------------------------------
+
+
+def location_broadcast(
+    *, location: Location, target: str = "", exclude: Platform | None = None, correlation_id: str = ""
+) -> int:
+    """Queue the Location (or its sub-object ``target``) for every connected receiver. In the transaction."""
+    receivers = receivers_for(MODULE, roles=BROADCAST_ROLES, exclude=exclude or location.owner)
+    receivers = receivers.prefetch_related(None).only("pk")  # the rows are only referenced
+    count = 0
+    for receiver in receivers:
+        delivery_enqueue(
+            receiver=receiver,
+            module=MODULE,
+            object_key=location.object_key,
+            target=target,
+            correlation_id=correlation_id,
+        )
+        count += 1
+    return count
+
+
+# --- initial sync ---------------------------------------------------------------------------------------------
+
+
+def initial_sync(
+    platform: Platform, *, progress: Callable[[int, int], None] | None = None, batch_size: int = 200
+) -> int:
+    """Queue every live Tariff and every published Location for ``platform`` (a newly connected receiver);
+    Tariffs first, as Connectors refer to them. Only modules whose receiver interface the platform
+    implements, only if it is connected with a broadcast role; its own objects are skipped. Returns the
+    number of deliveries queued; ``progress(done, total)`` is called after each batch."""
+    jobs = [(module, keys) for module, keys in _sync_keys(platform) if keys]
+    total, done = sum(len(keys) for _, keys in jobs), 0
+    for module, keys in jobs:
+        for start in range(0, len(keys), batch_size):
+            batch = keys[start : start + batch_size]
+            with transaction.atomic():
+                for object_key in batch:
+                    delivery_enqueue(receiver=platform, module=module, object_key=object_key)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+    return done
+
+
+def _sync_keys(platform: Platform) -> list[tuple[str, list[str]]]:
+    sources = [
+        ("tariffs", tariffs_for_sync(), "tariff_id"),
+        (MODULE, locations_for_sync(), "location_id"),
+    ]
+    jobs = []
+    for module, queryset, id_field in sources:
+        if not receivers_for(module, roles=BROADCAST_ROLES).filter(pk=platform.pk).exists():
+            continue
+        rows = queryset.exclude(owner=platform).values_list("country_code", "party_id", id_field)
+        jobs.append((module, [f"{cc}/{pid}/{object_id}" for cc, pid, object_id in rows]))
+    return jobs

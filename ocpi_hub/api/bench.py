@@ -1,0 +1,34 @@
+"""The benchmarks' baseline endpoint: ``POST /ocpi/bench/echo`` (see ``bench/`` and docs/performance.md).
+
+It does what every OCPI request of a functional module pays for and nothing more: the middleware, Token
+authentication (the token lookup in the database), the OCPI-from-* routing check, the hub's JSON parser,
+and an envelope rendered back (the parsed body, echoed). Every benchmark target is a ratio against this
+endpoint measured in the same run, on the same server, with the same client.
+
+Served only when ``settings.OCPI_HUB_BENCH_ENDPOINT`` is true (``OCPI_HUB_BENCH_ENDPOINT=1``); otherwise
+these URL patterns are empty and the path answers the usual JSON 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import path
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ocpi_hub.api.envelope import ocpi_response
+from ocpi_hub.api.views import FunctionalApi
+
+
+class BenchEchoApi(FunctionalApi):
+    """Authenticated like any functional OCPI endpoint; answers the parsed body in an envelope."""
+
+    schema = None  # not part of the OCPI API: kept out of the OpenAPI document
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        return ocpi_response(request.data)
+
+
+urlpatterns = [path("echo", BenchEchoApi.as_view(), name="bench-echo")] if settings.OCPI_HUB_BENCH_ENDPOINT else []

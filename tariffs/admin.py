@@ -1,0 +1,51 @@
+"""Read-only admin of published Tariffs with the per-object delivery state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from parties.models import Delivery
+from tariffs.models import Tariff
+from tariffs.services import MODULE
+
+
+def delivery_table(module: str, object_key: str, limit: int = 50) -> SafeString:
+    """The outbox rows of one object (newest first): receiver, status, attempts, last error."""
+    rows = Delivery.objects.filter(module=module, object_key=object_key).select_related("receiver")[:limit]
+    if not rows:
+        return format_html("<p>{}</p>", "No deliveries.")
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((row.receiver, row.status, row.attempts, row.updated_at, row.last_error or "") for row in rows),
+    )
+    head = "<tr><th>Receiver</th><th>Status</th><th>Attempts</th><th>Updated</th><th>Error</th></tr>"
+    return format_html("<table>{}{}</table>", SafeString(head), body)
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    """Tariffs are owned by the CPOs: the admin shows them, only the OCPI API changes them."""
+
+    list_display = ["tariff_id", "country_code", "party_id", "last_updated", "deleted_at", "owner"]
+    list_filter = ["country_code", "party_id", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["tariff_id", "tariff_key"]
+    date_hierarchy = "last_updated"
+    readonly_fields = ["deliveries"]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Delivery state")
+    def deliveries(self, obj: Tariff) -> SafeString:
+        return delivery_table(MODULE, obj.object_key)

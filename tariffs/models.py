@@ -1,0 +1,41 @@
+"""Tariffs published by CPOs: one row per Tariff with its canonical (2.3.0-shaped) document.
+
+A DELETE by the owner is a soft delete (``deleted_at``) so that the delete can be pushed to the receivers;
+deleted tariffs are not served. ``tariff_key`` is the upper-cased id (CiString) used for lookups.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Tariff(models.Model):
+    owner = models.ForeignKey("parties.Platform", on_delete=models.PROTECT, related_name="tariffs")
+    country_code = models.CharField(max_length=2, help_text="Owner CPO, upper case.")
+    party_id = models.CharField(max_length=3, help_text="Owner CPO, upper case.")
+    tariff_id = models.CharField(max_length=36, help_text="As the CPO spells it.")
+    tariff_key = models.CharField(max_length=36, editable=False, help_text="Upper-cased id for lookups.")
+    last_updated = models.DateTimeField()
+    document = models.JSONField(help_text="Canonical (2.3.0-shaped) Tariff.")
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Set when the owner deleted it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["country_code", "party_id", "tariff_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["country_code", "party_id", "tariff_key"], name="unique_tariff"),
+        ]
+        indexes = [models.Index(fields=["last_updated", "id"], name="tariff_page")]  # paging, date filters
+
+    def __str__(self) -> str:
+        return self.object_key
+
+    @property
+    def object_key(self) -> str:
+        """The key of this Tariff's deliveries."""
+        return f"{self.country_code}/{self.party_id}/{self.tariff_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

@@ -1,0 +1,115 @@
+"""Tariffs pushed by CPOs: PUT (create/replace) and DELETE, stored and broadcast.
+
+One transaction per push (row + one outbox Delivery per receiver). The URL's country_code/party_id must be
+one of the caller's CPO roles and the ids in the URL must equal the body; an update older than the stored
+Tariff, or identical to it, is acknowledged but neither applied nor forwarded. DELETE is a soft delete so
+that the delete itself can be pushed; a later PUT brings the Tariff back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.exceptions import InvalidParameters, NotFound
+from parties.models import Platform
+from parties.selectors import receivers_for
+from parties.services.delivery import delivery_enqueue
+from parties.tenancy import require_matching_body, require_own_party
+from tariffs.lock_objects import tariff_lock
+from tariffs.models import Tariff
+from tariffs.wire import parse_tariff
+
+MODULE = "tariffs"
+CPO_ROLES = ("CPO",)
+BROADCAST_ROLES = ("EMSP", "NSP", "NAP", "OTHER")  # a CPO's broadcast goes to these (notes §2.2)
+STALE = "Ignored: last_updated is older than the stored tariff's"
+UNCHANGED = "Unchanged: identical to the stored tariff"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """Outcome of a push: ``applied`` is False for stale, identical or repeated updates."""
+
+    applied: bool
+    message: str | None = None
+
+
+def tariff_put(
+    *,
+    platform: Platform,
+    version: str,
+    country_code: str,
+    party_id: str,
+    tariff_id: str,
+    body: Any,
+    lenient: bool = False,
+    correlation_id: str = "",
+) -> PushResult:
+    """Create or replace a Tariff (also one that was deleted)."""
+    country_code, party_id = require_own_party(platform, country_code, party_id, roles=CPO_ROLES)
+    if not isinstance(body, dict):
+        raise InvalidParameters("body: must be a JSON object")
+    for field, value in (("country_code", country_code), ("party_id", party_id), ("id", tariff_id)):
+        require_matching_body(value, body, field)
+    document = parse_tariff(version, body, lenient=lenient)
+
+    def put() -> PushResult:
+        tariff = tariff_lock(country_code=country_code, party_id=party_id, tariff_id=tariff_id)
+        last_updated = parse_datetime(document["last_updated"])
+        if tariff is not None and last_updated < tariff.last_updated:
+            return PushResult(applied=False, message=STALE)
+        if tariff is not None and not tariff.is_deleted and tariff.document == document:
+            return PushResult(applied=False, message=UNCHANGED)
+        if tariff is None:
+            tariff = Tariff(country_code=country_code, party_id=party_id)
+        tariff.owner, tariff.tariff_id, tariff.tariff_key = platform, document["id"], document["id"].upper()
+        tariff.last_updated, tariff.document, tariff.deleted_at = last_updated, document, None
+        tariff.save()
+        tariff_broadcast(tariff=tariff, exclude=platform, correlation_id=correlation_id)
+        return PushResult(applied=True)
+
+    return _atomic_with_retry(put)
+
+
+def tariff_delete(
+    *, platform: Platform, country_code: str, party_id: str, tariff_id: str, correlation_id: str = ""
+) -> PushResult:
+    """Soft-delete a Tariff and push the delete; repeating it changes nothing. 404 for an unknown Tariff."""
+    country_code, party_id = require_own_party(platform, country_code, party_id, roles=CPO_ROLES)
+    with transaction.atomic():
+        tariff = tariff_lock(country_code=country_code, party_id=party_id, tariff_id=tariff_id)
+        if tariff is None:
+            raise NotFound(f"Unknown tariff {country_code}/{party_id}/{tariff_id}")
+        if tariff.is_deleted:
+            return PushResult(applied=False, message="Already deleted")
+        tariff.deleted_at = timezone.now()
+        tariff.save(update_fields=["deleted_at", "updated_at"])
+        tariff_broadcast(tariff=tariff, exclude=platform, correlation_id=correlation_id)
+    return PushResult(applied=True)
+
+
+def tariff_broadcast(*, tariff: Tariff, exclude: Platform | None = None, correlation_id: str = "") -> int:
+    """Queue the Tariff's current state (or its delete) for every connected receiver. In the transaction."""
+    receivers = receivers_for(MODULE, roles=BROADCAST_ROLES, exclude=exclude or tariff.owner)
+    count = 0
+    for receiver in receivers.prefetch_related(None).only("pk"):  # the rows are only referenced
+        delivery_enqueue(receiver=receiver, module=MODULE, object_key=tariff.object_key, correlation_id=correlation_id)
+        count += 1
+    return count
+
+
+def _atomic_with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` in a transaction; once more if a concurrent push created the same Tariff first."""
+    try:
+        with transaction.atomic():
+            return work()
+    except IntegrityError:
+        with transaction.atomic():
+            return work()

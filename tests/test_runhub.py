@@ -1,0 +1,276 @@
+"""`manage.py runhub` for real: gunicorn serves the app, Celery beat and worker run tasks through the
+filesystem broker, SIGINT stops every process, and a dying process takes the others down with it; and
+`manage.py demo` drives a simulated CPO and eMSP through such a hub.
+
+Each test runs its own hub on its own SQLite file and broker folder (no test database, no server needed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+pytest.importorskip("gunicorn", reason="gunicorn is not installed (it is a dependency: pip install -e .)")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="finds the hub's processes through /proc (Linux only)"
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_ENV = ("DATABASE_URL", "CELERY_BROKER_URL", "OCPI_HUB_TEST_QUEUE", "OCPI_HUB_BASE_URL")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stat(pid: int) -> tuple[str, int]:
+    """(state, parent pid) of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return _stat(pid)[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = _stat(int(entry.name))[1]
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+    return parents
+
+
+def _descendants(root: int) -> set[int]:
+    parents = _parents()
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def _children(root: int) -> dict[int, str]:
+    return {pid: _cmdline(pid) for pid, ppid in _parents().items() if ppid == root}
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}; hub output:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+class Hub:
+    """One `manage.py runhub` process with its own var directory, port and log."""
+
+    def __init__(self, var_dir: Path, *extra_args: str) -> None:
+        self.var_dir = var_dir
+        self.port = _free_port()
+        self.log = var_dir / "runhub.log"
+        self.env = {key: value for key, value in os.environ.items() if key not in SERVER_ENV}
+        self.env.update(
+            {
+                "OCPI_HUB_VAR_DIR": str(var_dir),
+                "DJANGO_SETTINGS_MODULE": "ocpi_hub.settings.base",
+                "OCPI_HUB_SWEEP_INTERVAL": "1",  # beat sends the sweeper every second
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        command = [sys.executable, "manage.py", "runhub", "--port", str(self.port), "--stop-timeout", "8", *extra_args]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.seen: set[int] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_serving(self) -> requests.Response:
+        replies: list[requests.Response] = []
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                pytest.fail(f"runhub exited with {self.process.returncode}:\n{self.output()[-4000:]}")
+            try:
+                replies.append(requests.get(f"{self.url}/ocpi/versions", timeout=10))
+            except requests.RequestException:  # not listening yet, or a worker still booting
+                return False
+            return True
+
+        _wait_for(answers, 45, "the web server", self.log)
+        return replies[-1]
+
+    def remember_processes(self) -> None:
+        self.seen |= _descendants(self.process.pid)
+
+    def leftovers(self) -> list[str]:
+        return [f"{pid}: {_cmdline(pid)}" for pid in sorted(self.seen) if _alive(pid)]
+
+    def wait_all_gone(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while self.leftovers() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not self.leftovers(), f"still running {timeout:g} s after the hub stopped: {self.leftovers()}"
+
+    def kill(self) -> None:
+        """Last resort after a failed test: nothing of this hub may outlive it."""
+        self.remember_processes()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        for pid in self.seen:
+            if _alive(pid) and "ocpi_hub" in _cmdline(pid):  # still ours, not a reused pid
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def start_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
+    hubs: list[Hub] = []
+
+    def start(*args: str) -> Hub:
+        var_dir = tmp_path / f"hub{len(hubs)}"
+        var_dir.mkdir()
+        hub = Hub(var_dir, *args)
+        hubs.append(hub)
+        return hub
+
+    yield start
+    for hub in hubs:
+        hub.kill()
+
+
+def test_runhub_serves_runs_tasks_and_stops_on_sigint(start_hub: Callable[..., Hub]) -> None:
+    hub = start_hub()
+
+    reply = hub.wait_serving()
+    assert reply.status_code == 401  # no token: the OCPI app answered, through gunicorn
+    assert "gunicorn" in reply.headers.get("Server", "")
+    assert reply.json()["status_code"] == 2000
+    _wait_for(lambda: "ready." in hub.output(), 30, "the celery worker", hub.log)
+
+    children = _children(hub.process.pid)
+    kinds = sorted(
+        "web" if "gunicorn" in cmd else "worker" if " worker " in cmd else "beat" if " beat " in cmd else cmd
+        for cmd in children.values()
+    )
+    assert kinds == ["beat", "web", "worker"], children
+    hub.remember_processes()
+    assert len(hub.seen) >= 3 + 2 + 2  # plus gunicorn's 2 workers and Celery's 2 pool processes
+
+    # A task published by another process goes through the filesystem broker to the worker, which runs it
+    # asynchronously against the hub's own SQLite database.
+    sent = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from ocpi_hub.celery import app; print(app.send_task('parties.tasks.check_alive').id)",
+        ],
+        cwd=ROOT,
+        env=hub.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    task_id = sent.stdout.strip().splitlines()[-1]
+    _wait_for(
+        lambda: f"parties.tasks.check_alive[{task_id}] succeeded" in hub.output(),
+        20,
+        "the worker to run the published task",
+        hub.log,
+    )
+    # Only beat sends the sweeper (every second here); the worker runs it.
+    swept = re.compile(r"parties\.tasks\.sweep_deliveries\[[0-9a-f-]+\] succeeded")
+    _wait_for(
+        lambda: swept.search(hub.output()) is not None,
+        20,
+        "beat to schedule the sweeper and the worker to run it",
+        hub.log,
+    )
+
+    hub.remember_processes()
+    os.kill(hub.process.pid, signal.SIGINT)
+    assert hub.process.wait(20) == 0, hub.output()[-4000:]
+    hub.wait_all_gone()
+    output = hub.output()
+    # The supervisor waited for its children: gunicorn had finished shutting down before runhub said so.
+    assert output.index("Shutting down: Master") < output.index("runhub: stopped")
+
+
+def test_runhub_stops_everything_when_a_process_dies(start_hub: Callable[..., Hub]) -> None:
+    hub = start_hub("--no-beat", "--web-workers", "1", "--concurrency", "1")
+    hub.wait_serving()
+    _wait_for(lambda: "ready." in hub.output(), 30, "the celery worker", hub.log)
+    children = _children(hub.process.pid)
+    assert not any(" beat " in cmd for cmd in children.values()), children
+    worker = next(pid for pid, cmd in children.items() if " worker " in cmd)
+    hub.remember_processes()
+
+    os.kill(worker, signal.SIGKILL)
+
+    assert hub.process.wait(20) == 1, hub.output()[-4000:]
+    hub.wait_all_gone()
+    assert "worker exited with status -9; stopped the others" in hub.output()
+
+
+def test_demo_drives_a_cpo_and_an_emsp_through_the_running_hub(start_hub: Callable[..., Hub]) -> None:
+    hub = start_hub("--no-beat")
+    hub.wait_serving()
+    _wait_for(lambda: "ready." in hub.output(), 30, "the celery worker", hub.log)
+    env = {**hub.env, "PORT": str(hub.port)}
+
+    runs = [
+        subprocess.run(
+            [sys.executable, "manage.py", "demo", "--wait", "20"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        for _ in range(2)  # the second run reuses the platforms of the first
+    ]
+
+    for run in runs:
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        # Pushed by the hub's worker to the 2.3.0 eMSP, from a 2.2.1 CPO's PUTs
+        assert "eMSP received PUT /2.3.0/tariffs/NL/DCP/DEMO-T1" in run.stdout
+        assert "eMSP received PUT /2.3.0/locations/NL/DCP/DEMO-LOC1/DEMO-E1" in run.stdout
+        assert "X-Total-Count 1: DEMO-LOC1" in run.stdout
+        assert "Demo eMSP: SUSPENDED" in run.stdout
