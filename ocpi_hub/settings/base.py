@@ -162,6 +162,8 @@ OCPI_HUB_DELIVERY_BACKOFF_BASE = env_float("OCPI_HUB_DELIVERY_BACKOFF_BASE", 10.
 OCPI_HUB_DELIVERY_BACKOFF_MAX = env_float("OCPI_HUB_DELIVERY_BACKOFF_MAX", 3600.0)
 OCPI_HUB_DELIVERY_LEASE = env_float("OCPI_HUB_DELIVERY_LEASE", 120.0)
 OCPI_HUB_SWEEP_INTERVAL = env_float("OCPI_HUB_SWEEP_INTERVAL", 15.0)
+# A due row is re-dispatched by the sweeper only when overdue by this long (its own message may still be queued).
+OCPI_HUB_SWEEP_GRACE = env_float("OCPI_HUB_SWEEP_GRACE", max(2 * OCPI_HUB_SWEEP_INTERVAL, 5.0))
 OCPI_HUB_UNAUTHORIZED_FLAG_AFTER = env_int("OCPI_HUB_UNAUTHORIZED_FLAG_AFTER", 3)
 
 # --- Still-alive check --------------------------------------------------------------------------
@@ -178,6 +180,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        "polling_interval": env_float("OCPI_HUB_BROKER_POLL", 0.2),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
