@@ -49,9 +49,7 @@ class Reply:
 
     @property
     def ok(self) -> bool:
-        return (
-            200 <= self.http_status < 300 and self.status_code is not None and 1000 <= self.status_code < 2000
-        )
+        return 200 <= self.http_status < 300 and self.status_code is not None and 1000 <= self.status_code < 2000
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,7 @@ TariffType = Literal["AD_HOC_PAYMENT", "PROFILE_CHEAP", "PROFILE_FAST", "PROFILE
 TariffDimensionType = Literal["ENERGY", "FLAT", "PARKING_TIME", "TIME"]
 DayOfWeek = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 ReservationRestrictionType = Literal["RESERVATION", "RESERVATION_EXPIRES"]
-BookingRestrictionType = Literal[
-    "BOOKING", "BOOKING_EXPIRES", "BOOKING_CANCELLATION_FEES", "BOOKING_OVERTIME"
-]
+BookingRestrictionType = Literal["BOOKING", "BOOKING_EXPIRES", "BOOKING_CANCELLATION_FEES", "BOOKING_OVERTIME"]
 TaxIncluded = Literal["YES", "NO", "N/A"]
 
 

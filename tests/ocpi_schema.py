@@ -46,12 +46,8 @@ EXAMPLES_DIR = shared_ocpi_dir() / "examples"
 SHARED_OPENAPI_AVAILABLE: bool = OPENAPI_DIR.is_dir()
 SHARED_EXAMPLES_AVAILABLE: bool = EXAMPLES_DIR.is_dir()
 
-requires_openapi = pytest.mark.skipif(
-    not SHARED_OPENAPI_AVAILABLE, reason="../shared/ocpi/openapi not present"
-)
-requires_examples = pytest.mark.skipif(
-    not SHARED_EXAMPLES_AVAILABLE, reason="../shared/ocpi/examples not present"
-)
+requires_openapi = pytest.mark.skipif(not SHARED_OPENAPI_AVAILABLE, reason="../shared/ocpi/openapi not present")
+requires_examples = pytest.mark.skipif(not SHARED_EXAMPLES_AVAILABLE, reason="../shared/ocpi/examples not present")
 
 
 def example_path(version: str, filename: str) -> Path | None:
@@ -184,9 +180,7 @@ def _format_checker() -> FormatChecker:
 @cache
 def _validator(version: str, uri: str, name: str, strict_enums: bool) -> Draft202012Validator:
     schema = {"$ref": f"{uri}#/components/schemas/{name}"}
-    return Draft202012Validator(
-        schema, registry=_registry(version, strict_enums), format_checker=_format_checker()
-    )
+    return Draft202012Validator(schema, registry=_registry(version, strict_enums), format_checker=_format_checker())
 
 
 def _error_path(error: ValidationError) -> str:

@@ -508,11 +508,7 @@ class OcpiParty:
 
     def requests_to(self, module: str, method: str | None = None) -> list[Recorded]:
         method = method.upper() if method else None
-        return [
-            rec
-            for rec in self.snapshot()
-            if rec.module == module and (method is None or rec.method == method)
-        ]
+        return [rec for rec in self.snapshot() if rec.module == module and (method is None or rec.method == method)]
 
     def wait_for(self, predicate: Callable[[list[Recorded]], bool], timeout: float = 10.0) -> list[Recorded]:
         """Poll until ``predicate(received)`` is true; AssertionError with a summary on timeout."""
@@ -603,9 +599,7 @@ class OcpiParty:
         self._finish(rec, route, answer)
         return answer
 
-    def _record(
-        self, method: str, target: str, headers: dict[str, str], raw: bytes
-    ) -> tuple[Recorded, _Route]:
+    def _record(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[Recorded, _Route]:
         split = urlsplit(target)
         route = self._route(split.path)
         body, json_error = _parse_json(raw)
@@ -889,9 +883,7 @@ class OcpiParty:
             raise OcpiPartyError(f"{step}: GET {url} failed: {exc!r}") from exc
         return _expect_ok(response, step)
 
-    def _discover(
-        self, versions_url: str, token: str, preferred: str | None
-    ) -> tuple[str, dict[tuple[str, str], str]]:
+    def _discover(self, versions_url: str, token: str, preferred: str | None) -> tuple[str, dict[tuple[str, str], str]]:
         """GET the peer's versions + details; return (version, {(identifier, role): url})."""
         offered = _parse_versions(self._get_data(versions_url, token, "GET versions"), versions_url)
         version = self._pick_version(offered, preferred)
@@ -907,9 +899,7 @@ class OcpiParty:
             )
         mutual = set(offered) & set(self.versions)
         if not mutual:
-            raise OcpiPartyError(
-                f"no mutual version: peer {sorted(offered)}, us {self.versions}", ocpi_status=3002
-            )
+            raise OcpiPartyError(f"no mutual version: peer {sorted(offered)}, us {self.versions}", ocpi_status=3002)
         return max(mutual, key=_version_key)
 
     def register_with(self, hub_versions_url: str, token_a: str) -> dict[str, Any]:

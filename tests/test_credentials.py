@@ -59,8 +59,7 @@ def test_party_registers_with_hub_and_gets_token_c(hub, party):
     discovery = [r for r in party.received if r.method == "GET" and r.path in ("/versions", "/2.2.1/details")]
     assert len(discovery) == 2
     assert all(
-        r.header("authorization") == f"Token {base64.b64encode(party.token_b.encode()).decode()}"
-        for r in discovery
+        r.header("authorization") == f"Token {base64.b64encode(party.token_b.encode()).decode()}" for r in discovery
     )
     # token C works, token A no longer does
     assert _get(versions_url, party.token_c).json()["status_code"] == 1000
@@ -138,9 +137,7 @@ def test_registration_fails_with_3001_when_party_versions_unreachable(hub, party
 def test_registration_fails_with_3002_for_unsupported_version(hub):
     with OcpiParty(version="2.3.0", versions=["2.3.0"], roles=[EMSP]) as party:
         _, token_a = platform_invite(name="p")
-        response = party.call(
-            "POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(), token=token_a
-        )
+        response = party.call("POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(), token=token_a)
     assert response.json()["status_code"] == 3002
 
 
@@ -148,15 +145,11 @@ def test_registration_fails_with_3003_without_credentials_endpoint(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as party:
         details = {
             "version": "2.2.1",
-            "endpoints": [
-                {"identifier": "locations", "role": "RECEIVER", "url": party.endpoint_url("locations")}
-            ],
+            "endpoints": [{"identifier": "locations", "role": "RECEIVER", "url": party.endpoint_url("locations")}],
         }
         party.on("GET", r"^/2\.2\.1/details$", lambda rec: (200, {"status_code": 1000, "data": details}))
         _, token_a = platform_invite(name="p")
-        response = party.call(
-            "POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(), token=token_a
-        )
+        response = party.call("POST", f"{hub.url}/ocpi/2.2.1/credentials", json=party.own_credentials(), token=token_a)
     assert response.json()["status_code"] == 3003
 
 

@@ -54,9 +54,7 @@ def test_connect_and_suspend_are_pushed_to_other_parties(hub, celery_worker):
         platform_set_status(platform=cpo_platform, status=ConnectionStatus.SUSPENDED)
 
         emsp.wait_for(
-            lambda rs: any(
-                r.path.endswith("/DE/CPA") and (r.body or {}).get("status") == "SUSPENDED" for r in rs
-            ),
+            lambda rs: any(r.path.endswith("/DE/CPA") and (r.body or {}).get("status") == "SUSPENDED" for r in rs),
             timeout=20,
         )
         _wait_until(lambda: Delivery.objects.filter(module="hubclientinfo", status="succeeded").count() >= 3)
@@ -93,9 +91,7 @@ def test_alive_check_marks_offline_and_back_connected(hub):
         assert platform_check_alive(platform=cpo_platform) is False
         cpo_platform.refresh_from_db()
         assert cpo_platform.status == ConnectionStatus.OFFLINE
-        assert Delivery.objects.filter(
-            receiver__name="eMSP", module="hubclientinfo", object_key="DE/CPA"
-        ).exists()
+        assert Delivery.objects.filter(receiver__name="eMSP", module="hubclientinfo", object_key="DE/CPA").exists()
 
         cpo.come_up()
         assert platform_check_alive(platform=cpo_platform) is True

@@ -356,9 +356,7 @@ def test_call_adds_ocpi_headers(party: OcpiParty, peer: OcpiParty) -> None:
     assert (rec.headers["ocpi-from-country-code"], rec.headers["ocpi-from-party-id"]) == ("NL", "EMS")
     assert "ocpi-to-party-id" not in rec.headers
 
-    party.call(
-        "GET", peer.endpoint_url("locations"), headers={"OCPI-to-party-id": "HUB", "X-Request-ID": None}
-    )
+    party.call("GET", peer.endpoint_url("locations"), headers={"OCPI-to-party-id": "HUB", "X-Request-ID": None})
     rec = peer.requests_to("locations", "GET")[0]
     assert rec.headers["ocpi-to-party-id"] == "HUB"
     assert "x-request-id" not in rec.headers

@@ -92,16 +92,12 @@ def test_broken_json_is_http_400(hub):
 @pytest.mark.parametrize("body", [b"[]", b'"text"', b"null", b"NaN", b'{"a": 1e999999}'])
 def test_hostile_bodies_never_500(hub, body):
     _, token_a = platform_invite(name="p")
-    response = requests.post(
-        f"{hub.url}/ocpi/2.2.1/credentials", data=body, headers=_auth(token_a), timeout=5
-    )
+    response = requests.post(f"{hub.url}/ocpi/2.2.1/credentials", data=body, headers=_auth(token_a), timeout=5)
     assert response.status_code in (200, 400)
     assert response.json()["status_code"] in (2000, 2001)
 
 
-@pytest.mark.parametrize(
-    "path", ["/ocpi/9.9/versions", "/ocpi/2.2.1/nothing", "/ocpi/", "/ocpi/2.2.1/sender/x/y"]
-)
+@pytest.mark.parametrize("path", ["/ocpi/9.9/versions", "/ocpi/2.2.1/nothing", "/ocpi/", "/ocpi/2.2.1/sender/x/y"])
 def test_unknown_ocpi_urls_get_an_envelope(hub, connected, path):
     response = requests.get(f"{hub.url}{path}", headers=_auth(connected[1]), timeout=5)
     assert response.status_code == 404
@@ -132,9 +128,7 @@ def _make_roles(count: int) -> None:
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for index in range(count):
         platform = Platform.objects.create(name=f"cpo{index}", status=ConnectionStatus.CONNECTED)
-        role = PlatformRole.objects.create(
-            platform=platform, role="CPO", country_code="DE", party_id=f"{index:03d}"
-        )
+        role = PlatformRole.objects.create(platform=platform, role="CPO", country_code="DE", party_id=f"{index:03d}")
         PlatformRole.objects.filter(pk=role.pk).update(updated_at=base + timedelta(hours=index))
 
 

@@ -297,9 +297,7 @@ def test_publish_token_needs_an_identifier() -> None:
 # --- DateTime handling --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "value", ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00", "2024-05-01T10:00:00+00:00"]
-)
+@pytest.mark.parametrize("value", ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00", "2024-05-01T10:00:00+00:00"])
 def test_utc_datetimes_accepted_and_rendered_with_z(value: str) -> None:
     doc = parse_connector("2.2.1", _connector(last_updated=value))
     assert doc["last_updated"] == "2024-05-01T10:00:00Z"

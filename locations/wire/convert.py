@@ -46,9 +46,7 @@ def evse_to_221(evse: Doc) -> Doc | None:
         **evse,
         "connectors": connectors,
         "capabilities": known_values(evse.get("capabilities"), CAPABILITY_VALUES),
-        "parking_restrictions": known_values(
-            evse.get("parking_restrictions"), PARKING_RESTRICTION_221_VALUES
-        ),
+        "parking_restrictions": known_values(evse.get("parking_restrictions"), PARKING_RESTRICTION_221_VALUES),
         "images": images_to_221(evse.get("images")),
     }
 

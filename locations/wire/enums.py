@@ -116,9 +116,7 @@ PARKING_RESTRICTION_230_VALUES: frozenset[str] = PARKING_RESTRICTION_221_VALUES 
     "TENANTS",
 }
 FACILITY_VALUES: frozenset[str] = frozenset(get_args(Facility))
-CONNECTOR_CAPABILITY_VALUES: frozenset[str] = frozenset(
-    {"ISO_15118_2_PLUG_AND_CHARGE", "ISO_15118_20_PLUG_AND_CHARGE"}
-)
+CONNECTOR_CAPABILITY_VALUES: frozenset[str] = frozenset({"ISO_15118_2_PLUG_AND_CHARGE", "ISO_15118_20_PLUG_AND_CHARGE"})
 VEHICLE_TYPE_VALUES: frozenset[str] = frozenset(
     {
         "MOTORCYCLE",

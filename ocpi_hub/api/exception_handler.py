@@ -66,9 +66,7 @@ def _message(exc: Exception) -> str:
 
 def _flatten_detail(detail: Any, prefix: str = "") -> str:
     if isinstance(detail, dict):
-        parts = [
-            _flatten_detail(value, f"{prefix}.{key}" if prefix else str(key)) for key, value in detail.items()
-        ]
+        parts = [_flatten_detail(value, f"{prefix}.{key}" if prefix else str(key)) for key, value in detail.items()]
         return "; ".join(parts)
     if isinstance(detail, list):
         return "; ".join(_flatten_detail(item, prefix) for item in detail)

@@ -64,9 +64,7 @@ def page_request(request: Request) -> PageRequest:
 class OcpiPagination(BasePagination):
     """Pages a queryset ordered by (last_updated, pk). The view passes rendered items."""
 
-    def paginate(
-        self, queryset: QuerySet, request: Request, field: str = "last_updated"
-    ) -> tuple[QuerySet, int]:
+    def paginate(self, queryset: QuerySet, request: Request, field: str = "last_updated") -> tuple[QuerySet, int]:
         page = page_request(request)
         self.page, self.request = page, request
         if page.date_from is not None:
@@ -115,8 +113,6 @@ class OcpiPagination(BasePagination):
         return [
             param("offset", {"type": "integer", "minimum": 0}, "Index of the first object (default 0)."),
             param("limit", {"type": "integer", "minimum": 0}, "Maximum objects in the page (server cap)."),
-            param(
-                "date_from", {"type": "string", "format": "date-time"}, "Only objects updated at/after (UTC)."
-            ),
+            param("date_from", {"type": "string", "format": "date-time"}, "Only objects updated at/after (UTC)."),
             param("date_to", {"type": "string", "format": "date-time"}, "Only objects updated before (UTC)."),
         ]

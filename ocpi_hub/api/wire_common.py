@@ -28,9 +28,7 @@ OpenEnum = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 # --- enums --------------------------------------------------------------------------------------------------
 
 ImageCategory = Literal["CHARGER", "ENTRANCE", "LOCATION", "NETWORK", "OPERATOR", "OTHER", "OWNER"]
-EnergySourceCategory = Literal[
-    "NUCLEAR", "GENERAL_FOSSIL", "COAL", "GAS", "GENERAL_GREEN", "SOLAR", "WIND", "WATER"
-]
+EnergySourceCategory = Literal["NUCLEAR", "GENERAL_FOSSIL", "COAL", "GAS", "GENERAL_GREEN", "SOLAR", "WIND", "WATER"]
 EnvironmentalImpactCategory = Literal["NUCLEAR_WASTE", "CARBON_DIOXIDE"]
 TokenType221 = Literal["AD_HOC_USER", "APP_USER", "OTHER", "RFID"]
 
@@ -166,9 +164,7 @@ def model_for(models: dict[str, type[M]], version: str) -> type[M]:
     try:
         return models[version]
     except KeyError:
-        raise ValueError(
-            f"unsupported OCPI version {version!r}; expected one of {SUPPORTED_VERSIONS}"
-        ) from None
+        raise ValueError(f"unsupported OCPI version {version!r}; expected one of {SUPPORTED_VERSIONS}") from None
 
 
 def known_values(values: list[str] | None, allowed: frozenset[str]) -> list[str]:

@@ -22,9 +22,7 @@ class Delivery(models.Model):
     receiver = models.ForeignKey("parties.Platform", on_delete=models.CASCADE, related_name="deliveries")
     module = models.CharField(max_length=40)
     object_key = models.CharField(max_length=200, help_text="Owner and id of the object, e.g. NL/CPO/LOC1.")
-    target = models.CharField(
-        max_length=300, blank=True, help_text="Sub-object to push; blank = whole object."
-    )
+    target = models.CharField(max_length=300, blank=True, help_text="Sub-object to push; blank = whole object.")
     status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

@@ -40,17 +40,13 @@ class Platform(models.Model):
     """One OCPI platform (a CPO/eMSP backend or another hub), serving one or more roles."""
 
     name = models.CharField(max_length=100)
-    status = models.CharField(
-        max_length=10, choices=ConnectionStatus.choices, default=ConnectionStatus.PLANNED
-    )
+    status = models.CharField(max_length=10, choices=ConnectionStatus.choices, default=ConnectionStatus.PLANNED)
     version = models.CharField(max_length=10, blank=True, help_text="OCPI version in use with this platform.")
     versions_url = models.URLField(max_length=255, blank=True, help_text="The platform's versions endpoint.")
     token_in_hash = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="SHA-256 of the token it calls us with."
     )
-    token_in_is_registration = models.BooleanField(
-        default=False, help_text="True while that token is token A."
-    )
+    token_in_is_registration = models.BooleanField(default=False, help_text="True while that token is token A.")
     token_out = models.CharField(max_length=255, blank=True, help_text="Token we call the platform with.")
     token_base64 = models.BooleanField(
         default=True, help_text="Base64-encode tokens (OCPI 2.2.1+). Off for peers that use raw tokens."
@@ -139,9 +135,7 @@ class Endpoint(models.Model):
     class Meta:
         ordering = ["identifier", "role"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["platform", "identifier", "role"], name="unique_platform_endpoint"
-            ),
+            models.UniqueConstraint(fields=["platform", "identifier", "role"], name="unique_platform_endpoint"),
         ]
 
     def __str__(self) -> str:

@@ -28,9 +28,7 @@ def platforms_due_for_alive_check() -> list[int]:
 def platform_check_alive(*, platform: Platform) -> bool:
     """Returns whether the party answered; marks it OFFLINE / back CONNECTED accordingly."""
     try:
-        reply = client.call(
-            "GET", platform.versions_url, token=platform.token_out, raw_token=not platform.token_base64
-        )
+        reply = client.call("GET", platform.versions_url, token=platform.token_out, raw_token=not platform.token_base64)
         alive = reply.ok
     except client.TransportError:
         alive = False
@@ -43,7 +41,5 @@ def platform_check_alive(*, platform: Platform) -> bool:
         if alive:
             platform.last_seen_at = now
         platform.save(update_fields=["last_alive_check_at", "last_seen_at"])
-        platform_set_status(
-            platform=platform, status=ConnectionStatus.CONNECTED if alive else ConnectionStatus.OFFLINE
-        )
+        platform_set_status(platform=platform, status=ConnectionStatus.CONNECTED if alive else ConnectionStatus.OFFLINE)
     return alive

@@ -22,14 +22,10 @@ def client_info_changed(*, platform: Platform, newly_connected: bool = False) ->
     PlatformRole.objects.filter(platform=platform).update(updated_at=timezone.now())
     for receiver in receivers_for(MODULE, exclude=platform):
         for role in roles:
-            delivery_enqueue(
-                receiver=receiver, module=MODULE, object_key=f"{role.country_code}/{role.party_id}"
-            )
+            delivery_enqueue(receiver=receiver, module=MODULE, object_key=f"{role.country_code}/{role.party_id}")
     if newly_connected and platform.endpoints.filter(identifier=MODULE, role="RECEIVER").exists():
         for role in PlatformRole.objects.exclude(platform=platform).exclude(role="HUB"):
-            delivery_enqueue(
-                receiver=platform, module=MODULE, object_key=f"{role.country_code}/{role.party_id}"
-            )
+            delivery_enqueue(receiver=platform, module=MODULE, object_key=f"{role.country_code}/{role.party_id}")
 
 
 def platform_set_status(*, platform: Platform, status: str) -> bool:

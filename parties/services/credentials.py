@@ -190,9 +190,7 @@ def _save_connection(platform: Platform, **kwargs: Any) -> None:
         with transaction.atomic():
             _store_connection(platform, **kwargs)
     except IntegrityError:
-        raise InvalidParameters(
-            "roles: a role of this platform is already registered by another platform"
-        ) from None
+        raise InvalidParameters("roles: a role of this platform is already registered by another platform") from None
 
 
 # --- party-initiated: POST / PUT / DELETE on our credentials endpoint ---------------------------------
@@ -279,9 +277,7 @@ def _send_hub_credentials(platform: Platform, *, peer: PeerVersion, method: str,
     token_b = generate_token()
     previous_hash = platform.token_in_hash
     # The party calls our versions endpoint with token B before it answers: B must be valid (committed) now.
-    Platform.objects.filter(pk=platform.pk).update(
-        token_in_hash=hash_token(token_b), token_in_is_registration=False
-    )
+    Platform.objects.filter(pk=platform.pk).update(token_in_hash=hash_token(token_b), token_in_is_registration=False)
     body = hub_credentials(version=peer.version, token=token_b, for_platform=platform)
     try:
         credentials = _post_credentials(platform, method, credentials_url, auth_token, body, peer.version)

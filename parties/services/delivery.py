@@ -29,9 +29,7 @@ def delivery_enqueue(
 ) -> Delivery:
     """Queue the newest state of an object for a receiver. Call inside the transaction of the change."""
     now = timezone.now()
-    existing = Delivery.objects.filter(
-        receiver=receiver, module=module, object_key=object_key, status=PENDING
-    )
+    existing = Delivery.objects.filter(receiver=receiver, module=module, object_key=object_key, status=PENDING)
     delivery = existing.first()
     if delivery is None:
         try:
@@ -210,10 +208,7 @@ def backoff_seconds(attempts: int) -> float:
 
 def _retry_or_die(delivery: Delivery, *, error: str, reply: client.Reply | None = None) -> str:
     age = (timezone.now() - delivery.queued_at).total_seconds()
-    if (
-        delivery.attempts >= settings.OCPI_HUB_DELIVERY_MAX_ATTEMPTS
-        or age >= settings.OCPI_HUB_DELIVERY_MAX_AGE
-    ):
+    if delivery.attempts >= settings.OCPI_HUB_DELIVERY_MAX_ATTEMPTS or age >= settings.OCPI_HUB_DELIVERY_MAX_AGE:
         return _finish(delivery, DeliveryStatus.DEAD, error=error, reply=reply)
     delay = backoff_seconds(delivery.attempts)
     updated = _release(

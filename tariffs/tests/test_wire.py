@@ -210,9 +210,7 @@ def test_230_requires_tax_included() -> None:
     assert format_validation_error(info.value) == "tax_included: Field required"
     with pytest.raises(ValidationError) as info:
         parse_tariff("2.3.0", _tariff_230(tax_included="yes"))
-    assert format_validation_error(info.value).startswith(
-        "tax_included: Input should be 'YES', 'NO' or 'N/A'"
-    )
+    assert format_validation_error(info.value).startswith("tax_included: Input should be 'YES', 'NO' or 'N/A'")
 
 
 def test_221_rejects_230_price_shapes() -> None:
@@ -245,9 +243,7 @@ def test_elements_and_price_components_need_one_item(version: str) -> None:
     assert format_validation_error(info.value).startswith("elements[0].price_components: ")
 
 
-@pytest.mark.parametrize(
-    "value", ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00", "2024-05-01T10:00:00+00:00"]
-)
+@pytest.mark.parametrize("value", ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00", "2024-05-01T10:00:00+00:00"])
 def test_datetimes_normalised_to_z(value: str) -> None:
     doc = parse_tariff("2.2.1", _tariff_221(start_date_time=value))
     assert doc["start_date_time"] == "2024-05-01T10:00:00Z"

@@ -17,9 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True, help="Name of the platform, e.g. 'Acme Charging'.")
         parser.add_argument("--json", action="store_true", help="Print the invitation as JSON.")
-        parser.add_argument(
-            "--raw-tokens", action="store_true", help="The party uses raw (non-Base64) tokens."
-        )
+        parser.add_argument("--raw-tokens", action="store_true", help="The party uses raw (non-Base64) tokens.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         platform, token = platform_invite(name=options["name"], token_base64=not options["raw_tokens"])

@@ -18,9 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--versions-url", required=True)
         parser.add_argument("--token", required=True, help="Token A issued by the party.")
         parser.add_argument("--name", default="", help="Name for the platform (default: the URL).")
-        parser.add_argument(
-            "--raw-tokens", action="store_true", help="The party expects raw (non-Base64) tokens."
-        )
+        parser.add_argument("--raw-tokens", action="store_true", help="The party expects raw (non-Base64) tokens.")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,11 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"Registration failed (OCPI {exc.ocpi_status}): {exc.message}") from exc
         roles = [f"{r.country_code}/{r.party_id} {r.role}" for r in platform.roles.all()]
         if options["json"]:
-            self.stdout.write(
-                json.dumps({"platform_id": platform.pk, "version": platform.version, "roles": roles})
-            )
+            self.stdout.write(json.dumps({"platform_id": platform.pk, "version": platform.version, "roles": roles}))
             return
-        self.stdout.write(
-            f"Registered with {platform.name} (platform #{platform.pk}), OCPI {platform.version}"
-        )
+        self.stdout.write(f"Registered with {platform.name} (platform #{platform.pk}), OCPI {platform.version}")
         self.stdout.write(f"  roles: {', '.join(roles)}")
