@@ -1,11 +1,12 @@
 """The CDRs delivery renderer: the stored CDR as a POST to the receiver's cdrs endpoint, in the receiver's
-version, from the owning CPO to the eMSP it is routed to (party-to-party via the hub, never a broadcast)."""
+version, from the owning CPO to the eMSP it is routed to (party-to-party via the hub, never a broadcast). The
+chargex-errors extension fields go only to an eMSP that opted in (``render_cdr_for``)."""
 
 from __future__ import annotations
 
 from cdrs.selectors import cdr_get
 from cdrs.services import MODULE
-from cdrs.wire import render_cdr
+from cdrs.wire import render_cdr_for
 from ocpi_hub.api.routing import PartyRef
 from parties import outbound
 from parties.client import Routing
@@ -18,7 +19,7 @@ def render_cdr_delivery(delivery: Delivery) -> outbound.Outbound | None:
     if cdr is None or cdr.receiver_id != delivery.receiver_id:
         return None
     receiver = delivery.receiver
-    body = render_cdr(cdr.document, receiver.version or "2.2.1")
+    body = render_cdr_for(cdr.document, receiver.version or "2.2.1", receiver)
     routing = Routing(
         sender=PartyRef(cdr.country_code, cdr.party_id),
         receiver=PartyRef(cdr.receiver_country_code, cdr.receiver_party_id),

@@ -2,7 +2,12 @@
 
 Pure functions over the canonical (2.3.0-shaped) document and the raw body: no models, no database, so the
 Sessions app uses this module too. Checks that need stored data (session linking, credit references,
-EVSE existence) are run by the services, which add their findings to the same report via ``Report.add``.
+EVSE existence, the error records named by the extension) are run by the services, which add their findings
+to the same report via ``Report.add`` (``error_record_issues`` takes the stored records as an argument).
+
+The chargex-errors extension fields (docs/extension-chargex-errors.md §6) are checked here too: exported
+energy against the ENERGY_EXPORT volumes, ``direction`` against the energy that flowed, ``session_type``
+against the energy of a CDR.
 
 Each issue code has one fixed severity (``CATALOG``): an ERROR rejects the object with OCPI 2001 naming
 the field, a WARNING is stored with the object; a platform with strictness ``strict`` gets 2001 for
@@ -19,6 +24,10 @@ from typing import Any
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.wire_charging import dimension_sum
 from ocpi_hub.exceptions import InvalidParameters
+
+# Session types of a CDR that explain that no energy flowed (cdrs.wire.SessionType); kept here so that this
+# module stays free of the wire models.
+NO_ENERGY_SESSION_TYPES = frozenset({"AUTHORIZATION_ONLY", "RESERVATION_ONLY", "PARKING_ONLY"})
 
 Doc = dict[str, Any]
 ERROR, WARNING = "error", "warning"
@@ -47,6 +56,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "PARKING_TIME_MISMATCH": (WARNING, "total_parking_time differs from the sum of PARKING_TIME volumes"),
     "COST_MISMATCH": (WARNING, "total_cost differs from the sum of the itemised costs (before taxes)"),
     "ZERO_ENERGY": (WARNING, "zero-energy session without a session type"),
+    "SESSION_TYPE_MISMATCH": (WARNING, "session_type says no energy, but energy was transferred"),
+    "ENERGY_EXPORT_MISMATCH": (WARNING, "energy_exported_kwh differs from the sum of ENERGY_EXPORT volumes"),
+    "DIRECTION_MISMATCH": (WARNING, "direction contradicts the imported/exported energy"),
+    "ERROR_RECORD_UNKNOWN": (WARNING, "error_records names no ErrorRecord of this CPO"),
+    "ERROR_RECORD_MISMATCH": (WARNING, "error_records differs from the stored ErrorRecord (scheme/code/severity)"),
     "NON_UTC_OFFSET": (WARNING, "a DateTime was sent with a non-UTC offset (converted, lenient platform)"),
     "TARIFF_TAX_INCLUDED_MISSING": (WARNING, "a 2.3.0 tariff without tax_included (assumed NO)"),
     "EVSE_UNKNOWN": (WARNING, "the location/EVSE is not among the CPO's published Locations"),
@@ -121,9 +135,11 @@ def session_report(doc: Doc, raw: Any) -> Report:
     report = Report()
     _check_common(report, doc, raw)
     completed = doc.get("status") == "COMPLETED"
-    if completed:
+    if completed:  # an ACTIVE session's totals may run ahead of its periods
         _check_energy(report, doc, "kwh")
-    if completed and float(doc["kwh"]) == 0:
+        _check_energy_export(report, doc)
+    _check_direction(report, doc, "kwh", finished=completed)
+    if completed and float(doc["kwh"]) == 0 and not _flowed(_exported(doc)):
         report.add("ZERO_ENERGY", "kwh", "completed session with kwh 0 and no session type")
     return report
 
@@ -136,11 +152,33 @@ def cdr_report(doc: Doc, raw: Any, *, version: str) -> Report:
     _check_parking_time(report, doc)
     _check_costs(report, doc)
     _check_credit(report, doc)
-    if float(doc["total_energy"]) == 0:
-        report.add("ZERO_ENERGY", "total_energy", "total_energy is 0 and no session type is given")
+    _check_energy_export(report, doc)
+    _check_direction(report, doc, "total_energy", finished=True)
+    _check_session_type(report, doc)
     if version == "2.3.0":
         _check_tax_included(report, raw)
     return report
+
+
+def error_record_issues(report: Report, doc: Doc, known: dict[str, dict[str, Any]] | None) -> None:
+    """Each ``error_records`` entry must name a stored ErrorRecord of the same CPO (``known``: those records by
+    upper-cased id, None when the hub cannot tell) with the same scheme, code and severity."""
+    if known is None:
+        return
+    owner = f"{doc['country_code'].upper()}/{doc['party_id'].upper()}"
+    for index, summary in enumerate(doc.get("error_records") or []):
+        stored = known.get(summary["id"].upper())
+        if stored is None:
+            report.add("ERROR_RECORD_UNKNOWN", f"error_records[{index}].id", f"no error record {owner}/{summary['id']}")
+            continue
+        for name in ("scheme", "code", "severity"):
+            given = summary.get(name)
+            if given is not None and str(given).upper() != str(stored[name]).upper():
+                report.add(
+                    "ERROR_RECORD_MISMATCH",
+                    f"error_records[{index}].{name}",
+                    f"{given}, but error record {owner}/{summary['id']} has {stored[name]}",
+                )
 
 
 def _check_common(report: Report, doc: Doc, raw: Any) -> None:
@@ -185,6 +223,62 @@ def _check_energy(report: Report, doc: Doc, name: str) -> None:
     summed = dimension_sum(doc.get("charging_periods"), "ENERGY")
     if summed is not None and abs(summed - float(doc[name])) > ENERGY_TOLERANCE_KWH:
         report.add("ENERGY_MISMATCH", name, f"{doc[name]} kWh, but the ENERGY volumes sum to {summed:g} kWh")
+
+
+def _flowed(kwh: float | None) -> bool:
+    return kwh is not None and kwh > ENERGY_TOLERANCE_KWH
+
+
+def _exported(doc: Doc) -> float | None:
+    """Energy fed back to the grid: ``energy_exported_kwh``, else the ENERGY_EXPORT volumes (None: not told)."""
+    given = doc.get("energy_exported_kwh")
+    return float(given) if given is not None else dimension_sum(doc.get("charging_periods"), "ENERGY_EXPORT")
+
+
+def _imported(doc: Doc, name: str) -> float:
+    """Energy charged into the EV: the ENERGY_IMPORT volumes when reported, else the total (``kwh`` /
+    ``total_energy``, which OCPI defines as the energy charged)."""
+    summed = dimension_sum(doc.get("charging_periods"), "ENERGY_IMPORT")
+    return summed if summed is not None else float(doc[name])
+
+
+def _check_energy_export(report: Report, doc: Doc) -> None:
+    given = doc.get("energy_exported_kwh")
+    summed = dimension_sum(doc.get("charging_periods"), "ENERGY_EXPORT")
+    if given is not None and summed is not None and abs(float(given) - summed) > ENERGY_TOLERANCE_KWH:
+        report.add(
+            "ENERGY_EXPORT_MISMATCH",
+            "energy_exported_kwh",
+            f"{given:g} kWh, but the ENERGY_EXPORT volumes sum to {summed:g} kWh",
+        )
+
+
+def _check_direction(report: Report, doc: Doc, name: str, *, finished: bool) -> None:
+    """IMPORT must not export, EXPORT must not import; BIDIRECTIONAL must do both once the session is over."""
+    direction = doc.get("direction")
+    if direction is None:
+        return
+    exported, imported = _exported(doc) or 0.0, _imported(doc, name)
+    if direction == "IMPORT" and _flowed(exported):
+        report.add("DIRECTION_MISMATCH", "direction", f"IMPORT, but {exported:g} kWh were exported")
+    elif direction == "EXPORT" and _flowed(imported):
+        report.add("DIRECTION_MISMATCH", "direction", f"EXPORT, but {imported:g} kWh were imported")
+    elif direction == "BIDIRECTIONAL" and finished and not (_flowed(imported) and _flowed(exported)):
+        missing = [kind for kind, kwh in (("imported", imported), ("exported", exported)) if not _flowed(kwh)]
+        report.add("DIRECTION_MISMATCH", "direction", f"BIDIRECTIONAL, but no energy was {' or '.join(missing)}")
+
+
+def _check_session_type(report: Report, doc: Doc) -> None:
+    """A CDR without energy either way needs a session_type that explains it; one with energy must not have a
+    type that says there was none."""
+    session_type = doc.get("session_type")
+    transferred = float(doc["total_energy"]) != 0 or _flowed(_exported(doc))
+    if not transferred and session_type is None:
+        report.add("ZERO_ENERGY", "total_energy", "total_energy is 0 and no session type is given")
+    elif not transferred and session_type == "CHARGING":
+        report.add("ZERO_ENERGY", "session_type", "CHARGING, but total_energy is 0")
+    elif transferred and session_type in NO_ENERGY_SESSION_TYPES:
+        report.add("SESSION_TYPE_MISMATCH", "session_type", f"{session_type}, but energy was transferred")
 
 
 def _check_total_time(report: Report, doc: Doc) -> None:

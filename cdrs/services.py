@@ -8,6 +8,8 @@ Rules (OCPI 2.2.1/2.3.0 §CDRs; design.md §3, §5):
 - quality errors -> 2001 naming the field, nothing stored (warnings too on strict platforms); warnings are
   stored with the CDR and named in the answer's status_message;
 - a credit CDR (``credit: true``) must reference, by ``credit_reference_id``, a stored CDR of the same CPO;
+- the chargex-errors extension fields are validated (2001 naming the field), stored in the document and
+  checked like the rest (an ``error_records`` entry naming no stored ErrorRecord of the CPO is a warning);
 - receiver = the token owner (``sessions.routing``); 4001/4003 are answered and nothing is stored.
 """
 
@@ -20,7 +22,7 @@ from django.db import IntegrityError, transaction
 
 from cdrs.linking import Link, cdr_link, link_issues
 from cdrs.models import Cdr
-from cdrs.quality import Report, cdr_report, enforce, warnings_message
+from cdrs.quality import Report, cdr_report, enforce, error_record_issues, warnings_message
 from cdrs.selectors import cdr_get
 from cdrs.wire import parse_cdr
 from ocpi_hub.api.datetimes import parse_datetime
@@ -30,7 +32,7 @@ from parties.models import Platform
 from parties.services.delivery import delivery_enqueue
 from parties.tenancy import require_own_party
 from sessions.routing import token_receiver
-from sessions.selectors import evse_exists
+from sessions.selectors import error_records_named, evse_exists
 
 MODULE = "cdrs"
 DUPLICATE = "Already received: CDRs are immutable, the stored CDR is kept"
@@ -99,6 +101,7 @@ def cdr_quality(*, platform: Platform, version: str, doc: Doc, raw: Any) -> tupl
             "cdr_location.evse_uid",
             f"EVSE {location['evse_uid']} of location {location['id']} is unknown",
         )
+    error_record_issues(report, doc, error_records_named(doc))
     enforce(report, strictness=platform.strictness)
     return report, link, original
 

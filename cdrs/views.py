@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from cdrs import selectors
 from cdrs.models import Cdr
 from cdrs.services import cdr_create
-from cdrs.wire import CDR_MODELS, render_cdr
+from cdrs.wire import CDR_MODELS, render_cdr_for
 from ocpi_hub.api import versions
 from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.views import FunctionalApi
+from sessions.selectors import with_endpoints
 
 
 def cdr_location_url(version: str, cdr: Cdr) -> str:
@@ -51,10 +52,9 @@ class CdrReceiverDetailApi(FunctionalApi):
     ocpi_response = CDR_MODELS
 
     def get(self, request: Request, version: str, country_code: str, party_id: str, cdr_id: str) -> Response:
-        cdr = selectors.cdr_get_owned(
-            platform=self.caller(request), country_code=country_code, party_id=party_id, cdr_id=cdr_id
-        )
-        return ocpi_response(render_cdr(cdr.document, version))
+        caller = self.caller(request)
+        cdr = selectors.cdr_get_owned(platform=caller, country_code=country_code, party_id=party_id, cdr_id=cdr_id)
+        return ocpi_response(render_cdr_for(cdr.document, version, caller))
 
 
 class CdrSenderListApi(FunctionalApi):
@@ -64,6 +64,7 @@ class CdrSenderListApi(FunctionalApi):
     ocpi_many = True
 
     def get(self, request: Request, version: str) -> Response:
+        caller = with_endpoints(self.caller(request))
         paginator = OcpiPagination()
-        page, _ = paginator.paginate(selectors.cdr_list_for_receiver(platform=self.caller(request)), request)
-        return paginator.response([render_cdr(cdr.document, version) for cdr in page])
+        page, _ = paginator.paginate(selectors.cdr_list_for_receiver(platform=caller), request)
+        return paginator.response([render_cdr_for(cdr.document, version, caller) for cdr in page])

@@ -11,14 +11,19 @@ Liberal exceptions, deliberately:
   accepted as ``"NO"`` -- what a 2.2.1-style tariff means; the quality report records a warning;
 - ``CdrLocation.connector_standard`` is any string in both versions (the 2.2.1 OpenAPI marks ConnectorType
   open-enum; the field is required, so a 2.3.0-only standard is passed to 2.2.1 receivers unchanged).
+
+The chargex-errors extension fields (``CdrExtension``: the Session ones plus ``session_type``) are handled as
+for Sessions (``sessions.wire``): validated by their own model, kept in the canonical document, stripped in
+``render_cdr_for`` for receivers that did not opt in. ``credit_reference_id`` is standard OCPI and always sent.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from errors.extension import strip_extension_fields
 from locations.wire.enums import ConnectorFormat, PowerType
 from ocpi_hub.api.wire import URL, CiString, DateTime, ListOf, String, WireModel, render
 from ocpi_hub.api.wire_charging import (
@@ -41,6 +46,7 @@ from ocpi_hub.api.wire_common import (
     price_221_to_230,
     price_230_to_221,
 )
+from sessions.wire import SessionExtension, parse_extension
 from tariffs.wire import Tariff221, Tariff230, TaxIncluded, tariff_from_221, tariff_to_221
 
 Doc = dict[str, Any]
@@ -54,6 +60,10 @@ PRICE_FIELDS = (
     "total_reservation_cost",
 )
 ASSUMED_TAX_INCLUDED: TaxIncluded = "NO"
+
+# What kind of session a CDR records (extension, closed set; docs/modules/cdrs.md). Every type but CHARGING
+# explains a CDR without energy; those that say no energy flowed are cdrs.quality.NO_ENERGY_SESSION_TYPES.
+SessionType = Literal["CHARGING", "AUTHORIZATION_ONLY", "RESERVATION_ONLY", "PARKING_ONLY", "FAILED"]
 
 
 class CdrLocation(WireModel):
@@ -136,6 +146,12 @@ class Cdr230(Cdr221):
     total_reservation_cost: Price230 | None = None  # type: ignore[assignment]
 
 
+class CdrExtension(SessionExtension):
+    """The chargex-errors extension fields of a CDR (the same in 2.2.1 and 2.3.0; all optional)."""
+
+    session_type: SessionType | None = None
+
+
 CDR_MODELS: dict[str, type[WireModel]] = {V221: Cdr221, V230: Cdr230}
 
 
@@ -156,16 +172,26 @@ def cdr_to_221(cdr: Doc) -> Doc:
 
 
 def parse_cdr(version: str, data: Any, *, lenient: bool = False) -> Doc:
-    """Validate a CDR of ``version``; return the canonical document."""
+    """Validate a CDR of ``version``; return the canonical document (extension fields included)."""
     model = model_for(CDR_MODELS, version)
     doc = render(model.model_validate(data, context={"lenient_datetimes": lenient}))
-    return cdr_from_221(doc) if version == V221 else doc
+    doc = cdr_from_221(doc) if version == V221 else doc
+    return {**doc, **parse_extension(CdrExtension, data)}
 
 
 def render_cdr(doc: Doc, version: str) -> Doc:
-    """The canonical CDR as a wire dict of ``version``."""
+    """The canonical CDR as a wire dict of ``version``, with its extension fields (not for receivers: use
+    ``render_cdr_for``)."""
     model = model_for(CDR_MODELS, version)
     if version == V221:
-        return render(model.model_validate(cdr_to_221(doc)))
-    converted = {**doc, "charging_periods": charging_periods_for(doc.get("charging_periods"), V230)}
-    return render(model.model_validate(converted))
+        rendered = render(model.model_validate(cdr_to_221(doc)))
+    else:
+        converted = {**doc, "charging_periods": charging_periods_for(doc.get("charging_periods"), V230)}
+        rendered = render(model.model_validate(converted))
+    return {**rendered, **parse_extension(CdrExtension, doc)}
+
+
+def render_cdr_for(doc: Doc, version: str, platform: Any) -> Doc:
+    """The CDR as ``platform`` gets it (push and GETs alike): in ``version``, with the extension fields only
+    if the platform opted in to chargex-errors -- plain OCPI for everyone else."""
+    return strip_extension_fields(render_cdr(doc, version), platform)

@@ -1,7 +1,8 @@
 """The Sessions delivery renderer: the CURRENT stored Session as a PUT, in the receiver's version, from the
 owning CPO to the eMSP it is routed to (party-to-party via the hub, notes §2.2 -- never a broadcast).
 
-Nothing is sent when the Session is gone or has since been routed to another eMSP.
+Nothing is sent when the Session is gone or has since been routed to another eMSP. The chargex-errors extension
+fields go only to an eMSP that opted in (``render_session_for``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from parties.client import Routing
 from parties.models import Delivery
 from sessions.selectors import session_get
 from sessions.services import MODULE
-from sessions.wire import render_session
+from sessions.wire import render_session_for
 
 
 def render_session_delivery(delivery: Delivery) -> outbound.Outbound | None:
@@ -21,7 +22,7 @@ def render_session_delivery(delivery: Delivery) -> outbound.Outbound | None:
     if session is None or session.receiver_id != delivery.receiver_id:
         return None
     receiver = delivery.receiver
-    body = render_session(session.document, receiver.version or "2.2.1")
+    body = render_session_for(session.document, receiver.version or "2.2.1", receiver)
     url = outbound.receiver_url(receiver, MODULE, session.country_code, session.party_id, session.session_id)
     routing = Routing(
         sender=PartyRef(session.country_code, session.party_id),

@@ -1,13 +1,14 @@
-"""Reads of stored Sessions, plus the tolerant look-ups into other apps (token store, Locations)."""
+"""Reads of stored Sessions, plus the tolerant look-ups into other apps (token store, Locations, error records)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import DatabaseError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import NotFound
@@ -36,6 +37,12 @@ def session_get_owned(*, platform: Platform, country_code: str, party_id: str, s
 def session_list_for_receiver(*, platform: Platform) -> QuerySet[Session]:
     """Only the Sessions routed to this platform (never another eMSP's)."""
     return Session.objects.filter(receiver=platform)
+
+
+def with_endpoints(platform: Platform) -> Platform:
+    """``platform`` with its endpoints loaded once (the extension opt-in is read per rendered object)."""
+    prefetch_related_objects([platform], "endpoints")
+    return platform
 
 
 def session_for_receiver(*, platform: Platform, session_id: str, owner: PartyRef | None) -> Session | None:
@@ -90,5 +97,24 @@ def evse_exists(*, country_code: str, party_id: str, location_id: str, evse_uid:
                     location__in=locations.filter(location_key=location_id.upper()), uid_key=evse_uid.upper()
                 ).exists()
             )
+    except (LookupError, FieldError, DatabaseError):
+        return None
+
+
+def error_records_named(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The stored ErrorRecords of the owning CPO that a Session's or CDR's ``error_records`` name, by upper-cased
+    id: ``{scheme, code, severity}``. None when that cannot be told (no errors app or table)."""
+    keys = {summary["id"].upper() for summary in doc.get("error_records") or []}
+    if not keys:
+        return {}
+    if not apps.is_installed("errors"):
+        return None
+    try:
+        record_model = apps.get_model("errors", "ErrorRecord")
+        with transaction.atomic():  # a savepoint: a failing query must not break the caller's transaction
+            rows = record_model.objects.filter(
+                country_code=doc["country_code"].upper(), party_id=doc["party_id"].upper(), record_key__in=keys
+            ).values_list("record_key", "scheme", "code", "severity")
+            return {key: {"scheme": scheme, "code": code, "severity": severity} for key, scheme, code, severity in rows}
     except (LookupError, FieldError, DatabaseError):
         return None

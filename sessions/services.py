@@ -11,6 +11,8 @@ Rules (OCPI 2.2.1/2.3.0 §Sessions, notes §1.8; design.md §3, §5):
   changes nothing;
 - quality errors -> 2001 naming the field, nothing stored (warnings too on strict platforms); warnings are
   stored with the Session and named in the answer's status_message;
+- the chargex-errors extension fields are validated (2001 naming the field), stored in the document and
+  checked like the rest (an ``error_records`` entry naming no stored ErrorRecord of the CPO is a warning);
 - receiver = the token owner (``sessions.routing``); 4001/4003 are answered to the CPO and nothing is stored,
   so the CPO learns at once that the eMSP cannot get the Session and pushes it again later.
 """
@@ -25,7 +27,7 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
-from cdrs.quality import Report, enforce, session_report, warnings_message
+from cdrs.quality import Report, enforce, error_record_issues, session_report, warnings_message
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.exceptions import InvalidParameters
@@ -35,7 +37,7 @@ from parties.tenancy import require_matching_body, require_own_party
 from sessions.lock_objects import session_lock
 from sessions.models import Session
 from sessions.routing import token_receiver
-from sessions.selectors import evse_exists
+from sessions.selectors import error_records_named, evse_exists
 from sessions.wire import parse_session, render_session
 
 MODULE = "sessions"
@@ -163,6 +165,7 @@ def session_quality(*, platform: Platform, doc: Doc, raw: Any) -> Report:
     )
     if known is False:
         report.add("EVSE_UNKNOWN", "evse_uid", f"EVSE {doc['evse_uid']} of location {doc['location_id']} is unknown")
+    error_record_issues(report, doc, error_records_named(doc))
     enforce(report, strictness=platform.strictness)
     return report
 

@@ -11,7 +11,7 @@ from ocpi_hub.api.views import FunctionalApi
 from sessions import selectors
 from sessions.preferences import charging_preferences_put
 from sessions.services import Push, SessionRef, session_patch, session_put
-from sessions.wire import SESSION_MODELS, ChargingPreferences, ChargingPreferencesResponse, render_session
+from sessions.wire import SESSION_MODELS, ChargingPreferences, ChargingPreferencesResponse, render_session_for
 
 
 def correlation_id(request: Request) -> str:
@@ -35,10 +35,11 @@ class SessionReceiverApi(FunctionalApi):
         )
 
     def get(self, request: Request, version: str, country_code: str, party_id: str, session_id: str) -> Response:
+        caller = self.caller(request)
         session = selectors.session_get_owned(
-            platform=self.caller(request), country_code=country_code, party_id=party_id, session_id=session_id
+            platform=caller, country_code=country_code, party_id=party_id, session_id=session_id
         )
-        return ocpi_response(render_session(session.document, version))
+        return ocpi_response(render_session_for(session.document, version, caller))
 
     def put(self, request: Request, version: str, country_code: str, party_id: str, session_id: str) -> Response:
         result = session_put(push=self._push(request, version, SessionRef(country_code, party_id, session_id)))
@@ -56,9 +57,10 @@ class SessionSenderListApi(FunctionalApi):
     ocpi_many = True
 
     def get(self, request: Request, version: str) -> Response:
+        caller = selectors.with_endpoints(self.caller(request))
         paginator = OcpiPagination()
-        page, _ = paginator.paginate(selectors.session_list_for_receiver(platform=self.caller(request)), request)
-        return paginator.response([render_session(session.document, version) for session in page])
+        page, _ = paginator.paginate(selectors.session_list_for_receiver(platform=caller), request)
+        return paginator.response([render_session_for(session.document, version, caller) for session in page])
 
 
 class ChargingPreferencesApi(FunctionalApi):

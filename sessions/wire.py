@@ -4,14 +4,21 @@ The canonical document is the 2.3.0-shaped Session dict: only ``total_cost`` dif
 (2.2.1 Price ``{excl_vat, incl_vat?}`` <-> 2.3.0 Price ``{before_taxes, taxes*}``, see ``wire_common``).
 Rendering to 2.2.1 also maps token types and charging-period dimensions 2.2.1 does not know
 (see ``ocpi_hub.api.wire_charging``).
+
+The chargex-errors extension fields (``SessionExtension``: ``energy_exported_kwh``, ``direction``,
+``error_records``; docs/extension-chargex-errors.md §6) are accepted in both versions, validated by their own
+model and stored in the canonical document next to the OCPI fields; the OCPI models stay plain OCPI.
+``render_session`` returns them too (the PATCH merge needs them); what leaves the hub goes through
+``render_session_for``, the one place where they are stripped for receivers that did not opt in.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import RootModel
+from pydantic import Field, RootModel
 
+from errors.extension import strip_extension_fields
 from ocpi_hub.api.wire import CiString, DateTime, ListOf, String, WireModel, render
 from ocpi_hub.api.wire_charging import (
     AuthMethod,
@@ -41,6 +48,11 @@ ChargingPreferencesResponseValue = Literal[
 ]
 PRICE_FIELDS = ("total_cost",)
 
+EnergyDirection = Literal["IMPORT", "EXPORT", "BIDIRECTIONAL"]
+ErrorScheme = Literal["MREC", "DIN_DKE_99003", "OCPP16", "VENDOR"]
+Kwh = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]  # a JSON number, not "1.5" or true
+Severity = Annotated[int, Field(ge=0, le=9, strict=True)]
+
 
 class Session221(WireModel):
     country_code: CiString(2)
@@ -66,6 +78,23 @@ class Session221(WireModel):
 class Session230(Session221):
     cdr_token: CdrToken230  # type: ignore[assignment]
     total_cost: Price230 | None = None  # type: ignore[assignment]
+
+
+class ErrorRecordSummary(WireModel):
+    """An ErrorRecord of the same CPO named by a Session or CDR (extension): id, scheme?, code and severity."""
+
+    id: CiString(36)
+    scheme: ErrorScheme | None = None
+    code: CiString(50)
+    severity: Severity
+
+
+class SessionExtension(WireModel):
+    """The chargex-errors extension fields of a Session (the same in 2.2.1 and 2.3.0; all optional)."""
+
+    energy_exported_kwh: Kwh | None = None
+    direction: EnergyDirection | None = None
+    error_records: ListOf(ErrorRecordSummary) = []
 
 
 class ChargingPreferences(WireModel):
@@ -97,20 +126,35 @@ def session_to_221(session: Doc) -> Doc:
     return converted
 
 
+def parse_extension(model: type[WireModel], data: Any) -> Doc:
+    """The extension fields of a body, validated by ``model`` (absent ones left out)."""
+    return render(model.model_validate(data))
+
+
 def parse_session(version: str, data: Any, *, lenient: bool = False) -> Doc:
-    """Validate a Session of ``version``; return the canonical document."""
+    """Validate a Session of ``version``; return the canonical document (extension fields included)."""
     model = model_for(SESSION_MODELS, version)
     doc = render(model.model_validate(data, context={"lenient_datetimes": lenient}))
-    return session_from_221(doc) if version == V221 else doc
+    doc = session_from_221(doc) if version == V221 else doc
+    return {**doc, **parse_extension(SessionExtension, data)}
 
 
 def render_session(doc: Doc, version: str) -> Doc:
-    """The canonical Session as a wire dict of ``version``."""
+    """The canonical Session as a wire dict of ``version``, with its extension fields (not for receivers:
+    use ``render_session_for``)."""
     model = model_for(SESSION_MODELS, version)
     if version == V221:
-        return render(model.model_validate(session_to_221(doc)))
-    converted = {**doc, "charging_periods": charging_periods_for(doc.get("charging_periods"), V230)}
-    return render(model.model_validate(converted))
+        rendered = render(model.model_validate(session_to_221(doc)))
+    else:
+        converted = {**doc, "charging_periods": charging_periods_for(doc.get("charging_periods"), V230)}
+        rendered = render(model.model_validate(converted))
+    return {**rendered, **parse_extension(SessionExtension, doc)}
+
+
+def render_session_for(doc: Doc, version: str, platform: Any) -> Doc:
+    """The Session as ``platform`` gets it (pushes and GETs alike): in ``version``, with the extension fields
+    only if the platform opted in to chargex-errors -- plain OCPI for everyone else."""
+    return strip_extension_fields(render_session(doc, version), platform)
 
 
 def parse_charging_preferences(data: Any, *, lenient: bool = False) -> Doc:

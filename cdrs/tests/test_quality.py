@@ -1,7 +1,8 @@
 """Every quality check of docs/data-quality.md with a failing and a passing case (pure functions, no database).
 
 The checks that need stored data (SESSION_ID_UNKNOWN, SESSION_UNLINKED, CREDIT_REFERENCE_UNKNOWN, EVSE_UNKNOWN)
-are covered in ``cdrs/tests/test_linking.py`` and ``tests/test_cdrs_flow.py``.
+are covered in ``cdrs/tests/test_linking.py`` and ``tests/test_cdrs_flow.py``; ERROR_RECORD_UNKNOWN and
+ERROR_RECORD_MISMATCH here on given records and over HTTP in ``tests/test_extension_fields.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cdrs.quality import CATALOG, ERROR, WARNING, Report, cdr_report, enforce, session_report
+from cdrs.quality import (
+    CATALOG,
+    ERROR,
+    WARNING,
+    Report,
+    cdr_report,
+    enforce,
+    error_record_issues,
+    session_report,
+)
 from cdrs.wire import parse_cdr
 from ocpi_hub.exceptions import InvalidParameters
 from sessions.tests.charging import cdr_body, period, price, session_body, without
@@ -111,12 +121,125 @@ def test_credit_cdr_needs_a_reference():
     assert _cdr_codes(credit=False) == []
 
 
+ZERO_PERIODS = [period("2024-05-01T10:00:00Z", TIME=1.5), period("2024-05-01T11:30:00Z", PARKING_TIME=0.5)]
+COMPLETED: dict[str, Any] = {"status": "COMPLETED", "end_date_time": "2024-05-01T11:00:00Z", "charging_periods": []}
+
+
 def test_zero_energy_is_flagged():
-    zero = [period("2024-05-01T10:00:00Z", TIME=1.5), period("2024-05-01T11:30:00Z", PARKING_TIME=0.5)]
-    assert _cdr_codes(total_energy=0, charging_periods=zero) == ["ZERO_ENERGY"]
-    completed: dict[str, Any] = {"status": "COMPLETED", "end_date_time": "2024-05-01T11:00:00Z", "charging_periods": []}
-    assert _session_codes(kwh=0, **completed) == ["ZERO_ENERGY"]
+    assert _cdr_codes(total_energy=0, charging_periods=ZERO_PERIODS) == ["ZERO_ENERGY"]
+    assert _session_codes(kwh=0, **COMPLETED) == ["ZERO_ENERGY"]
     assert _session_codes(kwh=0, charging_periods=[]) == []  # still active
+
+
+@pytest.mark.parametrize("session_type", ["AUTHORIZATION_ONLY", "RESERVATION_ONLY", "PARKING_ONLY", "FAILED"])
+def test_a_typed_zero_energy_cdr_passes(session_type):
+    assert _cdr_codes(total_energy=0, charging_periods=ZERO_PERIODS, session_type=session_type) == []
+
+
+def test_zero_energy_cdr_typed_charging_is_flagged():
+    raw = cdr_body(total_energy=0, charging_periods=ZERO_PERIODS, session_type="CHARGING")
+    issues = cdr_report(parse_cdr("2.2.1", raw), raw, version="2.2.1").issues
+    assert [(issue.code, issue.field) for issue in issues] == [("ZERO_ENERGY", "session_type")]
+    assert _cdr_codes(session_type="CHARGING") == []  # 10 kWh
+
+
+def test_only_exported_energy_is_not_zero_energy():
+    assert _cdr_codes(total_energy=0, charging_periods=ZERO_PERIODS, energy_exported_kwh=3.0) == []
+    assert _session_codes(kwh=0, energy_exported_kwh=3.0, **COMPLETED) == []
+
+
+def test_session_type_saying_no_energy_must_have_none():
+    assert _cdr_codes(session_type="AUTHORIZATION_ONLY") == ["SESSION_TYPE_MISMATCH"]  # 10 kWh charged
+    assert _cdr_codes(total_energy=0, charging_periods=ZERO_PERIODS, session_type="PARKING_ONLY") == []
+    assert _cdr_codes(session_type="FAILED") == []  # charging may have started before it failed
+
+
+# --- extension: V2G fields ------------------------------------------------------------------------------------
+
+
+def test_energy_exported_must_equal_the_energy_export_volumes():
+    v2g = [period("2024-05-01T10:00:00Z", ENERGY=10.0, TIME=1.5, ENERGY_EXPORT=2.0), ZERO_PERIODS[1]]
+    assert _cdr_codes(charging_periods=v2g, energy_exported_kwh=3.0) == ["ENERGY_EXPORT_MISMATCH"]
+    assert _cdr_codes(charging_periods=v2g, energy_exported_kwh=2.005) == []  # within 0.01 kWh
+    assert _cdr_codes(energy_exported_kwh=3.0) == []  # no ENERGY_EXPORT volume: nothing to compare with
+    assert _cdr_codes(charging_periods=v2g) == []  # no energy_exported_kwh: nothing to compare with
+
+
+def test_session_energy_exported_is_compared_once_completed():
+    v2g = [period("2024-05-01T10:00:00Z", ENERGY=2.0, ENERGY_EXPORT=1.0)]
+    completed = {**COMPLETED, "charging_periods": v2g}
+    assert _session_codes(energy_exported_kwh=4.0, **completed) == ["ENERGY_EXPORT_MISMATCH"]
+    assert _session_codes(energy_exported_kwh=1.0, **completed) == []
+    assert _session_codes(energy_exported_kwh=4.0, charging_periods=v2g) == []  # ACTIVE: may run ahead
+
+
+def test_import_direction_must_not_export():
+    assert _cdr_codes(direction="IMPORT", energy_exported_kwh=1.5) == ["DIRECTION_MISMATCH"]
+    exporting = [period("2024-05-01T10:00:00Z", ENERGY=10.0, TIME=1.5, ENERGY_EXPORT=1.5), ZERO_PERIODS[1]]
+    assert _cdr_codes(direction="IMPORT", charging_periods=exporting) == ["DIRECTION_MISMATCH"]
+    assert _session_codes(direction="IMPORT", energy_exported_kwh=1.5) == ["DIRECTION_MISMATCH"]  # even ACTIVE
+    assert _cdr_codes(direction="IMPORT") == []
+    assert _cdr_codes(direction="IMPORT", energy_exported_kwh=0.0) == []
+
+
+def test_export_direction_must_not_import():
+    assert _cdr_codes(direction="EXPORT", energy_exported_kwh=3.0) == ["DIRECTION_MISMATCH"]  # 10 kWh charged
+    assert _cdr_codes(direction="EXPORT", total_energy=0, charging_periods=ZERO_PERIODS, energy_exported_kwh=3.0) == []
+    assert _session_codes(direction="EXPORT", kwh=0, charging_periods=[], energy_exported_kwh=3.0) == []
+
+
+def test_energy_import_volumes_count_as_imported_when_reported():
+    importing = [period("2024-05-01T10:00:00Z", TIME=1.5, ENERGY_IMPORT=0.5), ZERO_PERIODS[1]]
+    body: dict[str, Any] = {"total_energy": 0, "charging_periods": importing, "energy_exported_kwh": 3.0}
+    assert _cdr_codes(direction="EXPORT", **body) == ["DIRECTION_MISMATCH"]
+    assert _cdr_codes(direction="BIDIRECTIONAL", **body) == []
+
+
+def test_bidirectional_needs_both_directions_once_finished():
+    assert _cdr_codes(direction="BIDIRECTIONAL") == ["DIRECTION_MISMATCH"]  # imported only
+    assert _cdr_codes(direction="BIDIRECTIONAL", total_energy=0, charging_periods=ZERO_PERIODS) == [
+        "DIRECTION_MISMATCH",
+        "ZERO_ENERGY",
+    ]
+    assert _cdr_codes(direction="BIDIRECTIONAL", energy_exported_kwh=3.0) == []
+    assert _session_codes(direction="BIDIRECTIONAL") == []  # ACTIVE: may export later
+    assert _session_codes(direction="BIDIRECTIONAL", kwh=2.0, **{**COMPLETED, "charging_periods": None}) == [
+        "DIRECTION_MISMATCH"
+    ]
+
+
+def test_v2g_checks_are_warnings():
+    for code in ("ENERGY_EXPORT_MISMATCH", "DIRECTION_MISMATCH", "SESSION_TYPE_MISMATCH", "ZERO_ENERGY"):
+        assert CATALOG[code][0] == WARNING
+
+
+# --- extension: error records ---------------------------------------------------------------------------------
+
+
+def _record_codes(known: dict[str, dict[str, Any]] | None, **summary: Any) -> list[tuple[str, str]]:
+    raw = cdr_body(error_records=[{"id": "ERR1", "code": "CX019", "severity": 2, **summary}])
+    report = Report()
+    error_record_issues(report, parse_cdr("2.2.1", raw), known)
+    return [(issue.code, issue.field) for issue in report.issues]
+
+
+def test_error_records_must_name_stored_records():
+    stored = {"ERR1": {"scheme": "MREC", "code": "CX019", "severity": 2}}
+    assert _record_codes({}) == [("ERROR_RECORD_UNKNOWN", "error_records[0].id")]
+    assert _record_codes(stored) == []
+    assert _record_codes(stored, id="err1", code="cx019", scheme="MREC") == []  # CiStrings
+    assert _record_codes(None) == []  # the hub cannot tell (no errors app)
+    assert CATALOG["ERROR_RECORD_UNKNOWN"][0] == WARNING
+
+
+def test_error_records_must_match_the_stored_record():
+    stored = {"ERR1": {"scheme": "MREC", "code": "CX019", "severity": 2}}
+    assert _record_codes(stored, severity=5) == [("ERROR_RECORD_MISMATCH", "error_records[0].severity")]
+    assert _record_codes(stored, code="CX020", scheme="OCPP16") == [
+        ("ERROR_RECORD_MISMATCH", "error_records[0].scheme"),
+        ("ERROR_RECORD_MISMATCH", "error_records[0].code"),
+    ]
+    assert CATALOG["ERROR_RECORD_MISMATCH"][0] == WARNING
 
 
 def test_non_utc_offsets_are_recorded_for_lenient_platforms():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, get_args
+
 import pytest
 from pydantic import ValidationError
 
-from cdrs.wire import parse_cdr, render_cdr
+from cdrs.wire import SessionType, parse_cdr, render_cdr, render_cdr_for
 from ocpi_hub.api.wire import format_validation_error
-from sessions.tests.charging import cdr_body, example
+from sessions.tests.charging import PLATFORM_OPTED_IN, PLATFORM_PLAIN, cdr_body, example
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
 
 VERSIONS = ("2.2.1", "2.3.0")
@@ -76,3 +78,52 @@ def test_invalid_cdr_names_the_field():
     with pytest.raises(ValidationError) as error:
         parse_cdr("2.2.1", body)
     assert format_validation_error(error.value).startswith("charging_periods:")
+
+
+# --- chargex-errors extension fields --------------------------------------------------------------------------
+
+EXTENSION: dict[str, Any] = {
+    "energy_exported_kwh": 2.0,
+    "direction": "BIDIRECTIONAL",
+    "error_records": [{"id": "ERR1", "code": "CX019", "severity": 2}],
+    "session_type": "CHARGING",
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_extension_fields_are_stored_and_sent_only_to_platforms_that_opted_in(version):
+    doc = parse_cdr(version, cdr_body(version, **EXTENSION))
+    assert {name: doc[name] for name in EXTENSION} == EXTENSION
+    for target in VERSIONS:
+        opted_in = render_cdr_for(doc, target, PLATFORM_OPTED_IN)
+        assert {name: opted_in[name] for name in EXTENSION} == EXTENSION
+        assert render_cdr_for(doc, target, PLATFORM_PLAIN).keys().isdisjoint(EXTENSION)
+
+
+def test_credit_reference_id_is_standard_ocpi_and_never_stripped():
+    doc = parse_cdr("2.2.1", cdr_body(credit=True, credit_reference_id="CDR0", session_type="FAILED"))
+    plain = render_cdr_for(doc, "2.2.1", PLATFORM_PLAIN)
+    assert (plain["credit"], plain["credit_reference_id"]) == (True, "CDR0")
+    assert "session_type" not in plain
+
+
+def test_session_type_is_a_closed_set():
+    assert get_args(SessionType) == ("CHARGING", "AUTHORIZATION_ONLY", "RESERVATION_ONLY", "PARKING_ONLY", "FAILED")
+    for session_type in get_args(SessionType):
+        assert parse_cdr("2.2.1", cdr_body(session_type=session_type))["session_type"] == session_type
+
+
+@pytest.mark.parametrize("value", ["IDLE", "authorization_only", 1])
+def test_unknown_session_type_names_the_field(value):
+    with pytest.raises(ValidationError) as error:
+        parse_cdr("2.3.0", cdr_body("2.3.0", session_type=value))
+    assert format_validation_error(error.value).startswith("session_type:")
+
+
+def test_cdr_extension_fields_are_validated_like_the_session_ones():
+    with pytest.raises(ValidationError) as error:
+        parse_cdr("2.2.1", cdr_body(energy_exported_kwh=-1, direction="BOTH"))
+    assert format_validation_error(error.value) == (
+        "energy_exported_kwh: Input should be greater than or equal to 0; "
+        "direction: Input should be 'IMPORT', 'EXPORT' or 'BIDIRECTIONAL'"
+    )

@@ -126,6 +126,21 @@ def cdr_body(version: str = "2.2.1", *, cpo: dict[str, Any] = CPO_A, cdr_id: str
     return body
 
 
+class _PlatformStub:
+    """Just enough of a Platform for ``errors.extension.platform_opted_in`` (wire-level tests, no database)."""
+
+    def __init__(self, opted_in: bool):
+        self.opted_in = opted_in
+
+    def endpoint_url(self, identifier: str, role: str) -> str | None:
+        listed = self.opted_in and (identifier, role) == ("chargex-errors", "RECEIVER")
+        return "https://emsp.example/chargex-errors" if listed else None
+
+
+PLATFORM_OPTED_IN: Any = _PlatformStub(opted_in=True)
+PLATFORM_PLAIN: Any = _PlatformStub(opted_in=False)
+
+
 def example(version: str, name: str) -> dict[str, Any]:
     path = example_path(version, name)
     assert path is not None, f"official example {version}/{name} missing"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from ocpi_hub.api.wire import format_validation_error
 from sessions.services import merge_patch
-from sessions.tests.charging import example, period, price, session_body
-from sessions.wire import parse_charging_preferences, parse_session, render_session
+from sessions.tests.charging import PLATFORM_OPTED_IN, PLATFORM_PLAIN, example, period, price, session_body
+from sessions.wire import parse_charging_preferences, parse_session, render_session, render_session_for
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
 
 VERSIONS = ("2.2.1", "2.3.0")
@@ -87,3 +89,68 @@ def test_charging_preferences():
     assert parse_charging_preferences({"profile_type": "GREEN", "discharge_allowed": None}) == {"profile_type": "GREEN"}
     with pytest.raises(ValidationError):
         parse_charging_preferences({"energy_need": 10})
+
+
+# --- chargex-errors extension fields --------------------------------------------------------------------------
+
+EXTENSION: dict[str, Any] = {
+    "energy_exported_kwh": 1.5,
+    "direction": "BIDIRECTIONAL",
+    "error_records": [{"id": "ERR1", "scheme": "MREC", "code": "CX019", "severity": 2}],
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_extension_fields_are_stored_in_the_canonical_document(version):
+    doc = parse_session(version, session_body(version, **EXTENSION))
+    assert {name: doc[name] for name in EXTENSION} == EXTENSION
+    absent = parse_session(version, session_body(version, error_records=None, direction=None))
+    assert absent.keys().isdisjoint(EXTENSION)  # optional; null is absent
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_extension_fields_only_for_platforms_that_opted_in(version):
+    doc = parse_session("2.2.1", session_body(**EXTENSION))
+    opted_in = render_session_for(doc, version, PLATFORM_OPTED_IN)
+    assert {name: opted_in[name] for name in EXTENSION} == EXTENSION
+    plain = render_session_for(doc, version, PLATFORM_PLAIN)
+    assert plain.keys().isdisjoint(EXTENSION)
+    assert plain == render_session(parse_session("2.2.1", session_body()), version)
+    assert render_session_for(doc, version, None).keys().isdisjoint(EXTENSION)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"energy_exported_kwh": -0.1}, "energy_exported_kwh"),
+        ({"energy_exported_kwh": "1.5"}, "energy_exported_kwh"),
+        ({"energy_exported_kwh": True}, "energy_exported_kwh"),
+        ({"direction": "SIDEWAYS"}, "direction"),
+        ({"direction": "import"}, "direction"),
+        ({"error_records": {"id": "ERR1"}}, "error_records"),
+        ({"error_records": [{"code": "CX019", "severity": 2}]}, "error_records[0].id"),
+        ({"error_records": [{"id": "ERR1", "severity": 2}]}, "error_records[0].code"),
+        ({"error_records": [{"id": "ERR1", "code": "CX019", "severity": 10}]}, "error_records[0].severity"),
+        ({"error_records": [{"id": "ERR1", "code": "CX019", "severity": "2"}]}, "error_records[0].severity"),
+        ({"error_records": [{"id": "ERR1", "code": "CX019", "severity": 2, "scheme": "X"}]}, "error_records[0].scheme"),
+    ],
+)
+def test_invalid_extension_fields_name_the_field(changes, field):
+    with pytest.raises(ValidationError) as error:
+        parse_session("2.2.1", session_body(**changes))
+    assert format_validation_error(error.value).startswith(f"{field}:")
+
+
+def test_valid_extension_values_pass():
+    for direction in ("IMPORT", "EXPORT", "BIDIRECTIONAL"):
+        assert parse_session("2.2.1", session_body(direction=direction))["direction"] == direction
+    assert parse_session("2.2.1", session_body(energy_exported_kwh=0))["energy_exported_kwh"] == 0
+    summary = {"id": "ERR1", "code": "CX019", "severity": 0}  # scheme is optional
+    assert parse_session("2.2.1", session_body(error_records=[summary]))["error_records"] == [summary]
+
+
+def test_patch_merge_keeps_and_replaces_extension_fields():
+    stored = render_session(parse_session("2.2.1", session_body(**EXTENSION)), "2.2.1")
+    merged = merge_patch(stored, {"error_records": None, "energy_exported_kwh": 2.0, "last_updated": "x"})
+    assert (merged["direction"], merged["energy_exported_kwh"]) == ("BIDIRECTIONAL", 2.0)
+    assert "error_records" not in merged
