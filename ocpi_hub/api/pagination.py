@@ -72,7 +72,11 @@ class OcpiPagination(BasePagination):
         if page.date_to is not None:
             queryset = queryset.filter(**{f"{field}__lt": page.date_to})
         self.total = queryset.count()
-        return queryset.order_by(field, "pk")[page.offset : page.offset + page.limit], self.total
+        ordered = queryset.order_by(field, "pk")
+        # Deferred join: find the page's keys first (an index-only scan can skip the offset cheaply), then
+        # load only those rows. Plain OFFSET would fetch every skipped row, so late pages got slower.
+        keys = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.limit])
+        return ordered.filter(pk__in=keys), self.total
 
     def response(self, items: Sequence[Any]) -> Response:
         headers = {"X-Total-Count": str(self.total), "X-Limit": str(settings.OCPI_HUB_PAGE_LIMIT)}
