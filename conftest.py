@@ -103,8 +103,7 @@ class Worker:
             "worker",
             "--beat",
             "--loglevel=INFO",
-            "--concurrency=2",
-            "--pool=prefork",
+            "--concurrency=4",  # the pool is the production one (settings: threads)
             "-Q",
             settings.CELERY_TASK_DEFAULT_QUEUE,
             "--schedule",

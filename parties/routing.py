@@ -25,7 +25,6 @@ def is_hub(party: PartyRef) -> bool:
 def find_party_role(party: PartyRef, roles: Iterable[str]) -> PlatformRole | None:
     return (
         PlatformRole.objects.select_related("platform")
-        .prefetch_related("platform__roles", "platform__endpoints")
         .filter(country_code=party.country_code.upper(), party_id=party.party_id.upper(), role__in=list(roles))
         .first()
     )

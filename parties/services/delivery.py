@@ -29,22 +29,19 @@ def delivery_enqueue(
 ) -> Delivery:
     """Queue the newest state of an object for a receiver. Call inside the transaction of the change."""
     now = timezone.now()
-    existing = Delivery.objects.filter(receiver=receiver, module=module, object_key=object_key, status=PENDING)
-    delivery = existing.first()
-    if delivery is None:
-        try:
-            with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    receiver=receiver,
-                    module=module,
-                    object_key=object_key,
-                    target=target,
-                    next_attempt_at=now,
-                    queued_at=now,
-                    correlation_id=correlation_id,
-                )
-        except IntegrityError:
-            delivery = existing.get()
+    try:  # the common case: nothing queued for this object yet (one INSERT, no lookup)
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                receiver=receiver,
+                module=module,
+                object_key=object_key,
+                target=target,
+                next_attempt_at=now,
+                queued_at=now,
+                correlation_id=correlation_id,
+            )
+    except IntegrityError:  # a pending row exists (partial unique index): the change merges into it
+        delivery = Delivery.objects.get(receiver=receiver, module=module, object_key=object_key, status=PENDING)
     if delivery.target != target and delivery.target:
         Delivery.objects.filter(pk=delivery.pk).update(target=_merge_targets(delivery.target, target))
     transaction.on_commit(lambda: _dispatch(delivery.pk))

@@ -144,7 +144,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default: 127.0.0.1).")
         parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (default 2).")
         parser.add_argument("--web-threads", type=int, default=4, help="Threads per gunicorn worker (default 4).")
-        parser.add_argument("--concurrency", type=int, default=2, help="Celery worker pool processes (default 2).")
+        parser.add_argument(
+            "--concurrency", type=int, default=0,
+            help="Celery worker concurrency (default: OCPI_HUB_WORKER_CONCURRENCY; pool: OCPI_HUB_WORKER_POOL).",
+        )
         parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery worker.")
         parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat.")
         parser.add_argument(
@@ -200,7 +203,7 @@ class Command(BaseCommand):
         loglevel = ["--loglevel", os.environ.get("OCPI_HUB_LOG_LEVEL", "INFO")]
         if not options["no_worker"]:
             # gossip, mingle and heartbeats talk to other workers over broadcast: not needed here.
-            pool = ["--pool", "prefork", "--concurrency", str(options["concurrency"])]
+            pool = ["--concurrency", str(options["concurrency"])] if options["concurrency"] else []
             quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
             worker = [*celery, "worker", *loglevel, *pool, "--hostname", "hub-worker@%h", *quiet]
             children.append(Child("worker", worker))
