@@ -12,16 +12,13 @@ from cdrs.models import Cdr
 from cdrs.selectors import cdr_warning_summary
 from parties.models import ConnectionStatus, Delivery, Platform
 from sessions.tests.charging import (
-    CPO_A,
     CPO_B,
-    EMSP_X,
     EMSP_Y,
     cdr_body,
     cdr_token,
     deliver_pending,
     example,
     period,
-    purge_task_queue,
     register,
     session_body,
     without,
@@ -30,33 +27,6 @@ from tests.ocpi_schema import requires_examples, requires_openapi, validate_obje
 from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def parties(hub):
-    """CPO A (2.2.1), eMSP X (2.3.0, owns the tokens) and eMSP Y (2.2.1), registered with the hub."""
-    with (
-        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
-        OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
-        OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
-    ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
-        yield cpo, emsp_x, emsp_y
-
-
-@pytest.fixture
-def fresh_queue() -> None:
-    """Request it before ``celery_worker``: the worker then starts on an empty queue."""
-    purge_task_queue()
-
-
-@pytest.fixture(autouse=True)
-def _no_task_backlog():
-    """Leave no task messages behind for later tests' workers (their delivery rows are flushed anyway)."""
-    yield
-    purge_task_queue()
 
 
 def _post(cpo: OcpiParty, body: dict, **kwargs):
@@ -93,7 +63,7 @@ def test_cdr_post_answers_201_with_the_location_of_the_stored_cdr(parties):
     assert stored.json()["data"]["total_cost"] == {"excl_vat": 5.0, "incl_vat": 6.05}
 
 
-def test_cdr_is_stored_once_and_forwarded_once_to_the_owner_only(parties, fresh_queue, celery_worker):
+def test_cdr_is_stored_once_and_forwarded_once_to_the_owner_only(parties, celery_worker):
     cpo, emsp_x, emsp_y = parties
     first = _post(cpo, cdr_body())
     emsp_x.wait_for_requests("cdrs", "POST", timeout=20)

@@ -7,7 +7,6 @@ error records, and a record tied to a session goes only to that session's eMSP.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -34,18 +33,6 @@ def mrec_catalog(transactional_db) -> None:  # noqa: ANN001 - a transactional te
         catalog_sync(MrecCode)
 
 
-@pytest.fixture
-def fresh_queue() -> Iterator[None]:
-    """Request it before ``celery_worker``: drop the task messages earlier tests left in this session's queue,
-    so the worker does not first work through that backlog (the sweeper re-dispatches our pending rows);
-    and drop ours after the worker stopped, so the next test's worker does not inherit them."""
-    from ocpi_hub.celery import app
-
-    app.control.purge()
-    yield
-    app.control.purge()
-
-
 def register(hub, party: OcpiParty, name: str) -> Platform:  # noqa: ANN001
     party.register_with(f"{hub.url}/ocpi/versions", platform_invite(name=name)[1])
     return Platform.objects.get(name=name)
@@ -64,7 +51,7 @@ def wait_until_delivered(timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-def test_error_record_is_pushed_and_cleared_to_opted_in_emsps_only(fresh_queue, hub, celery_worker):  # noqa: ANN001
+def test_error_record_is_pushed_and_cleared_to_opted_in_emsps_only(hub, celery_worker):  # noqa: ANN001
     with (
         OcpiParty(version="2.2.1", roles=[CPO]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_A], modules=OPTED_IN) as opted,
@@ -99,7 +86,7 @@ def test_error_record_is_pushed_and_cleared_to_opted_in_emsps_only(fresh_queue, 
         assert plain_list == []
 
 
-def test_invalid_record_is_rejected_over_http_and_nothing_is_pushed(fresh_queue, hub, celery_worker):  # noqa: ANN001
+def test_invalid_record_is_rejected_over_http_and_nothing_is_pushed(hub, celery_worker):  # noqa: ANN001
     with (
         OcpiParty(version="2.3.0", roles=[CPO]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_A], modules=OPTED_IN) as opted,
@@ -119,7 +106,7 @@ def test_invalid_record_is_rejected_over_http_and_nothing_is_pushed(fresh_queue,
 
 
 @pytest.mark.skipif(not sessions_installed(), reason="the sessions app (ocpi_sessions) is not installed yet")
-def test_session_linked_record_reaches_only_that_sessions_emsp(fresh_queue, hub, celery_worker):  # noqa: ANN001
+def test_session_linked_record_reaches_only_that_sessions_emsp(hub, celery_worker):  # noqa: ANN001
     with (
         OcpiParty(version="2.2.1", roles=[CPO]) as cpo,
         OcpiParty(version="2.2.1", roles=[EMSP_A], modules=OPTED_IN) as emsp_a,

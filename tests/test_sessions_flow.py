@@ -11,13 +11,11 @@ from sessions.tests.charging import (
     CPO_A,
     CPO_B,
     EMSP_X,
-    EMSP_Y,
     cdr_token,
     deliver_pending,
     example,
     period,
     price,
-    purge_task_queue,
     register,
     session_body,
     without,
@@ -26,33 +24,6 @@ from tests.ocpi_schema import requires_examples, requires_openapi, validate_obje
 from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def parties(hub):
-    """CPO A (2.2.1), eMSP X (2.3.0, owns the tokens) and eMSP Y (2.2.1), registered with the hub."""
-    with (
-        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
-        OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
-        OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
-    ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
-        yield cpo, emsp_x, emsp_y
-
-
-@pytest.fixture
-def fresh_queue() -> None:
-    """Request it before ``celery_worker``: the worker then starts on an empty queue."""
-    purge_task_queue()
-
-
-@pytest.fixture(autouse=True)
-def _no_task_backlog():
-    """Leave no task messages behind for later tests' workers (their delivery rows are flushed anyway)."""
-    yield
-    purge_task_queue()
 
 
 def _url(cpo: OcpiParty, session_id: str = "S1", owner: dict = CPO_A) -> str:
@@ -75,7 +46,7 @@ def _sessions_of(party: OcpiParty) -> list[dict]:
 # --- routing ----------------------------------------------------------------------------------------------------
 
 
-def test_session_goes_only_to_the_token_owner(parties, fresh_queue, celery_worker):
+def test_session_goes_only_to_the_token_owner(parties, celery_worker):
     cpo, emsp_x, emsp_y = parties
     assert _put(cpo, session_body("2.2.1"))["status_code"] == 1000
 

@@ -158,12 +158,3 @@ def deliver_pending(module: str) -> list[str]:
     """Run the delivery engine once, in this process, for every due delivery of ``module`` (real HTTP)."""
     pending = Delivery.objects.filter(module=module, status=DeliveryStatus.PENDING).order_by("pk")
     return [delivery_attempt(pk) for pk in pending.values_list("pk", flat=True)]
-
-
-def purge_task_queue() -> int:
-    """Drop the task messages earlier tests left in this session's queue (their delivery rows are gone), so a
-    worker started now does not first work through that backlog; the worker's sweeper re-dispatches every
-    pending delivery of the current test."""
-    from ocpi_hub.celery import app
-
-    return app.control.purge() or 0

@@ -1,0 +1,22 @@
+"""Fixtures shared by the end-to-end flows of the charging modules (sessions, CDRs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessions.tests.charging import CPO_A, EMSP_X, EMSP_Y, register
+from tests.party import OcpiParty
+
+
+@pytest.fixture
+def parties(hub):  # noqa: ANN001
+    """CPO A (2.2.1), eMSP X (2.3.0, owns the tokens) and eMSP Y (2.2.1), registered with the hub."""
+    with (
+        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
+        OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
+        OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
+    ):
+        register(hub, cpo, "CPO A")
+        register(hub, emsp_x, "eMSP X")
+        register(hub, emsp_y, "eMSP Y")
+        yield cpo, emsp_x, emsp_y
