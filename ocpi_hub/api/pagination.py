@@ -61,10 +61,20 @@ def page_request(request: Request) -> PageRequest:
     )
 
 
+def _rows_by_key(queryset: QuerySet, keys: list[Any]) -> list[Any]:
+    """The rows of ``keys`` in that order, by primary key only (keeping select_related/only of ``queryset``):
+    repeating the list's filters and ordering could make the planner walk the whole ordered index again."""
+    rows = queryset.model._base_manager.filter(pk__in=keys)
+    rows.query.select_related = queryset.query.select_related
+    rows.query.deferred_loading = queryset.query.deferred_loading
+    by_key = {row.pk: row for row in rows}
+    return [by_key[key] for key in keys if key in by_key]
+
+
 class OcpiPagination(BasePagination):
     """Pages a queryset ordered by (last_updated, pk). The view passes rendered items."""
 
-    def paginate(self, queryset: QuerySet, request: Request, field: str = "last_updated") -> tuple[QuerySet, int]:
+    def paginate(self, queryset: QuerySet, request: Request, field: str = "last_updated") -> tuple[list[Any], int]:
         page = page_request(request)
         self.page, self.request = page, request
         if page.date_from is not None:
@@ -76,7 +86,7 @@ class OcpiPagination(BasePagination):
         # Deferred join: find the page's keys first (an index-only scan can skip the offset cheaply), then
         # load only those rows. Plain OFFSET would fetch every skipped row, so late pages got slower.
         keys = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.limit])
-        return ordered.filter(pk__in=keys), self.total
+        return _rows_by_key(ordered, keys), self.total
 
     def response(self, items: Sequence[Any]) -> Response:
         headers = {"X-Total-Count": str(self.total), "X-Limit": str(settings.OCPI_HUB_PAGE_LIMIT)}
