@@ -1,0 +1,215 @@
+"""Where the time of one request goes: the hub's full Django stack (middleware, URL resolver, DRF, the view)
+driven in-process by Django's test client against PostgreSQL, under cProfile, with every SQL query counted
+and timed.
+
+    .venv/bin/python -m bench.profile --what location_put --requests 300
+    .venv/bin/python -m bench.profile --what cdr_post --sort cumulative --top 60
+    .venv/bin/python -m bench.profile --what echo
+
+Uses its own database (``ocpi_bench_profile``, dropped at the end). No HTTP server: gunicorn's share (HTTP
+parsing, the WSGI hop) is not in these figures, only what the hub's code does per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ocpi_bench_profile"
+WHAT = ("echo", "location_put", "cdr_post", "location_page", "session_page")
+
+
+class SqlMeter:
+    """A connection.execute_wrapper counting and timing every query."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.shapes: Counter[str] = Counter()
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.count += 1
+            words = sql.split()
+            if "SAVEPOINT" in words[:2]:  # savepoint names differ every time: count them together
+                words = words[: words.index("SAVEPOINT") + 1]
+            self.shapes[" ".join(words[:6])[:90]] += 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--what", choices=WHAT, default="location_put")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative, ...)")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="cpu: where this process burns CPU (default); wall: where it waits too (database round trips)",
+    )
+    parser.add_argument("--rows", type=int, default=20_000, help="rows to seed for the page profiles")
+    parser.add_argument("--output", help="also write the raw profile (for snakeviz, pstats)")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    args = parser.parse_args(argv)
+
+    from bench.procs import drop_database, recreate_database
+
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "ocpi_hub.settings.base",
+            "DATABASE_URL": args.database_url,
+            "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
+            "OCPI_HUB_BENCH_ENDPOINT": "1",
+            "OCPI_HUB_VAR_DIR": tempfile.mkdtemp(prefix="ocpi-bench-profile-"),
+            "OCPI_HUB_BASE_URL": "http://127.0.0.1:8000",
+        }
+    )
+    recreate_database(args.database_url)
+    try:
+        return _profile(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(args.database_url)
+
+
+def _requests(args: argparse.Namespace, cpo: Any, emsp: Any) -> tuple[str, Any]:
+    """(method, function(i) -> (path, body bytes or None, caller)) of the profiled request."""
+    from bench.payloads import LocationTemplate, cdr, location, now_text
+
+    version = "2.2.1"
+    if args.what == "echo":
+        body = json.dumps({"id": "bench", "last_updated": "2026-01-01T00:00:00Z", "value": 1}).encode()
+        return "post", lambda i: ("/ocpi/bench/echo", body, cpo)
+    if args.what == "location_put":
+        template = LocationTemplate(cpo.country_code, cpo.party_id)
+
+        def location_put(i: int) -> tuple[str, bytes, Any]:
+            location_id = f"P-{i % 50:04d}"
+            path = f"/ocpi/{version}/receiver/locations/{cpo.country_code}/{cpo.party_id}/{location_id}"
+            return path, template.body(location_id, i), cpo
+
+        return "put", location_put
+    if args.what == "cdr_post":
+        from django.test import Client
+
+        Client().put(
+            f"/ocpi/{version}/receiver/locations/{cpo.country_code}/{cpo.party_id}/CDR-LOC-1",
+            json.dumps(location(cpo.country_code, cpo.party_id, "CDR-LOC-1", last_updated=now_text())),
+            content_type="application/json",
+            **_auth(cpo),
+        )
+        doc = cdr(cpo=cpo.key, emsp=emsp.key, cdr_id="@ID@", location_id="CDR-LOC-1", token_uid="BENCHTOKEN00000001")
+        doc.pop("session_id")
+        text = json.dumps(doc, separators=(",", ":"))
+        return "post", lambda i: (f"/ocpi/{version}/receiver/cdrs", text.replace("@ID@", f"P-{i:08d}").encode(), cpo)
+    if args.what == "location_page":
+        return "get", lambda i: (f"/ocpi/{version}/sender/locations?offset=0&limit=1000", None, emsp)
+    return "get", lambda i: (f"/ocpi/{version}/sender/sessions?offset=0&limit=1000", None, emsp)
+
+
+def _auth(party: Any) -> dict[str, str]:
+    from ocpi_hub.api.authentication import encode_token
+
+    return {
+        "HTTP_AUTHORIZATION": f"Token {encode_token(party.token)}",
+        "HTTP_OCPI_FROM_COUNTRY_CODE": party.country_code,
+        "HTTP_OCPI_FROM_PARTY_ID": party.party_id,
+    }
+
+
+def _seed(args: argparse.Namespace, cpo: Any, emsp: Any) -> None:
+    """Rows for the page profiles, seeded as the benchmarks do."""
+    from bench.harness import Context
+
+    if args.what not in ("location_page", "session_page"):
+        return
+    ctx = Context.__new__(Context)  # only .parties and .version are used by the seeders
+    ctx.parties, ctx.version = {"cpo": cpo, "emsp": emsp}, "2.2.1"
+    if args.what == "location_page":
+        from bench.scenarios.location_paging import LocationPaging
+
+        LocationPaging().seed(ctx, args.rows)
+    else:
+        from bench.scenarios.sessions_paging import SessionsPaging
+
+        SessionsPaging().seed(ctx, args.rows)
+
+
+def _profile(args: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from bench.parties import orm_party
+
+    call_command("migrate", verbosity=0, interactive=False)
+    cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
+    emsp = orm_party("bench-emsp", role="EMSP", country_code="NL", party_id="BEM")
+    _seed(args, cpo, emsp)
+    method, make = _requests(args, cpo, emsp)
+    client = Client()
+
+    def one(i: int) -> None:
+        path, body, party = make(i)
+        call = getattr(client, method)
+        if body is None:
+            response = call(path, **_auth(party))
+        else:
+            response = call(path, body, content_type="application/json", **_auth(party))
+        if response.status_code not in (200, 201) or b"1000" not in response.content[-200:] + response.content[:200]:
+            raise SystemExit(f"{method.upper()} {path}: {response.status_code} {response.content[:300]!r}")
+
+    for i in range(min(50, args.requests)):  # warm-up: imports, caches, the first Locations
+        one(i)
+    meter = SqlMeter()
+    profiler = cProfile.Profile(time.process_time) if args.clock == "cpu" else cProfile.Profile()
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    with connection.execute_wrapper(meter):
+        profiler.enable()
+        for i in range(args.requests):
+            one(10_000 + i)
+        profiler.disable()
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    n = args.requests
+    print(
+        f"{args.what}: {n} requests, {wall / n * 1000:.2f} ms wall and {cpu / n * 1000:.2f} ms CPU of this process "
+        f"per request (under cProfile: inflated, compare shares); {meter.count / n:.1f} SQL queries per request "
+        f"taking {meter.seconds / n * 1000:.2f} ms wall (client side, includes PostgreSQL's time)"
+    )
+    print("SQL per request:")
+    for shape, count in meter.shapes.most_common(25):
+        print(f"  {count / n:5.1f}  {shape}")
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.sort_stats(args.sort).print_stats(args.top)
+    print(stream.getvalue())
+    if args.output:
+        profiler.dump_stats(args.output)
+        print(f"raw profile: {Path(args.output).resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

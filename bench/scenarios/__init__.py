@@ -1,0 +1,39 @@
+"""The benchmark scenarios, in the order a full run measures them.
+
+The baseline comes first (and the throughput scenarios measure it again, alternately with themselves); the
+latency scenario runs before the ones that leave undelivered outbox rows behind, so its Celery worker only
+delivers its own pushes.
+A scenario whose module the hub does not serve yet is reported as SKIP. To add one: write a
+``bench.scenarios.base.Scenario`` subclass and list it in ``ORDER`` and ``load``.
+
+The scenario modules import Django models: ``load()`` them only after ``django.setup()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ORDER = ["push_latency", "location_put", "cdr_post", "location_paging", "sessions_paging", "authorize"]
+ALIASES = {
+    "B": "location_put",
+    "C": "location_paging",
+    "D": "push_latency",
+    "E1": "cdr_post",
+    "E2": "sessions_paging",
+    "E3": "authorize",
+    "E": "cdr_post,sessions_paging,authorize",
+}
+
+
+def load() -> dict[str, Any]:
+    """Scenario instances by key, in ``ORDER``."""
+    from bench.scenarios.authorize import Authorize
+    from bench.scenarios.cdr_post import CdrPost
+    from bench.scenarios.location_paging import LocationPaging
+    from bench.scenarios.location_put import LocationPut
+    from bench.scenarios.push_latency import PushLatency
+    from bench.scenarios.sessions_paging import SessionsPaging
+
+    instances = [PushLatency(), LocationPut(), CdrPost(), LocationPaging(), SessionsPaging(), Authorize()]
+    by_key = {scenario.key: scenario for scenario in instances}
+    return {key: by_key[key] for key in ORDER}
