@@ -3,7 +3,6 @@ per-CPO quality summary page (``quality-summary/``: number of CDRs per warning c
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin
@@ -11,9 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils.html import format_html
 
-from cdrs.admin_filters import WarningCodeFilter, warnings_html
+from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from cdrs.models import Cdr, LinkMethod
 from cdrs.quality import CATALOG, WARNING_CODES
 from cdrs.selectors import cdr_warning_summary
@@ -40,7 +38,7 @@ class LinkFilter(admin.SimpleListFilter):
 
 
 @admin.register(Cdr)
-class CdrAdmin(admin.ModelAdmin):
+class CdrAdmin(ChargingRecordAdmin):
     list_display = (
         "object_key",
         "receiver_party",
@@ -77,31 +75,6 @@ class CdrAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     change_list_template = "admin/cdrs/cdr/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="receiver party")
-    def receiver_party(self, obj: Cdr) -> str:
-        return f"{obj.receiver_country_code}/{obj.receiver_party_id}"
-
-    @admin.display(description="warnings")
-    def warning_count(self, obj: Cdr) -> int:
-        return len(obj.quality_warnings or [])
-
-    @admin.display(description="quality warnings")
-    def warnings(self, obj: Cdr) -> str:
-        return format_html("<pre>{}</pre>", warnings_html(obj.quality_warnings or []))
-
-    @admin.display(description="document")
-    def pretty_document(self, obj: Cdr) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.document, indent=2))
 
     def get_urls(self) -> list[URLPattern]:
         summary = path(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from cdrs.quality import CATALOG, WARNING_CODES
 
@@ -36,3 +38,32 @@ class WarningCodeFilter(admin.SimpleListFilter):
 def warnings_html(warnings: list[dict[str, str]]) -> str:
     """Plain-text lines ``CODE field: message`` for a read-only admin field."""
     return "\n".join(f"{item['code']} {item['field']}: {item['message']}" for item in warnings) or "-"
+
+
+class ChargingRecordAdmin(admin.ModelAdmin):
+    """Read-only admin of Sessions and CDRs: who receives them, their quality warnings, the document."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="receiver party")
+    def receiver_party(self, obj: Any) -> str:
+        return f"{obj.receiver_country_code}/{obj.receiver_party_id}"
+
+    @admin.display(description="warnings")
+    def warning_count(self, obj: Any) -> int:
+        return len(obj.quality_warnings or [])
+
+    @admin.display(description="quality warnings")
+    def warnings(self, obj: Any) -> str:
+        return format_html("<pre>{}</pre>", warnings_html(obj.quality_warnings or []))
+
+    @admin.display(description="document")
+    def pretty_document(self, obj: Any) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.document, indent=2))

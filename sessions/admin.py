@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
-from django.utils.html import format_html
 
-from cdrs.admin_filters import WarningCodeFilter, warnings_html
+from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from sessions.models import Session
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ChargingRecordAdmin):
     list_display = (
         "object_key",
         "status",
@@ -43,28 +38,3 @@ class SessionAdmin(admin.ModelAdmin):
         "pretty_document",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="receiver party")
-    def receiver_party(self, obj: Session) -> str:
-        return f"{obj.receiver_country_code}/{obj.receiver_party_id}"
-
-    @admin.display(description="warnings")
-    def warning_count(self, obj: Session) -> int:
-        return len(obj.quality_warnings or [])
-
-    @admin.display(description="quality warnings")
-    def warnings(self, obj: Session) -> str:
-        return format_html("<pre>{}</pre>", warnings_html(obj.quality_warnings or []))
-
-    @admin.display(description="document")
-    def pretty_document(self, obj: Session) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.document, indent=2))
