@@ -1,9 +1,11 @@
-"""Fixtures shared by the end-to-end flows of the charging modules (sessions, CDRs)."""
+"""Fixtures shared by the end-to-end flows: registered test parties (CPO and eMSPs) per module family."""
 
 from __future__ import annotations
 
 import pytest
 
+from locations.tests.helpers import CPO_ROLE, EMSP_221_ROLE
+from locations.tests.helpers import register as register_party
 from sessions.tests.charging import CPO_A, EMSP_X, EMSP_Y, register
 from tests.party import OcpiParty
 
@@ -20,3 +22,19 @@ def parties(hub):  # noqa: ANN001
         register(hub, emsp_x, "eMSP X")
         register(hub, emsp_y, "eMSP Y")
         yield cpo, emsp_x, emsp_y
+
+
+@pytest.fixture
+def cpo(hub):  # noqa: ANN001
+    """A 2.3.0 CPO (NL) registered with the hub (locations, tariffs, delivery engine flows)."""
+    with OcpiParty(version="2.3.0", roles=[CPO_ROLE]) as party:
+        register_party(hub.url, party, "CPO NL")
+        yield party
+
+
+@pytest.fixture
+def emsp(hub):  # noqa: ANN001
+    """A 2.2.1 eMSP registered with the hub."""
+    with OcpiParty(version="2.2.1", roles=[EMSP_221_ROLE]) as party:
+        register_party(hub.url, party, "eMSP 2.2.1")
+        yield party

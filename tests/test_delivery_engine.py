@@ -9,15 +9,12 @@ from collections.abc import Callable
 import pytest
 from django.utils import timezone
 
-from conftest import Worker, purge_test_queue
+from conftest import Worker
 from locations.models import Location
 from locations.tests.helpers import (
-    CPO_ROLE,
-    EMSP_221_ROLE,
     apply_push,
     connector,
     location,
-    register,
     sorted_location,
     ts,
 )
@@ -31,23 +28,8 @@ LOCATIONS = r"/locations/"
 
 
 @pytest.fixture
-def cpo(hub):
-    with OcpiParty(version="2.3.0", roles=[CPO_ROLE]) as party:
-        register(hub.url, party, "CPO NL")
-        yield party
-
-
-@pytest.fixture
-def emsp(hub):
-    with OcpiParty(version="2.2.1", roles=[EMSP_221_ROLE]) as party:
-        register(hub.url, party, "eMSP")
-        yield party
-
-
-@pytest.fixture
 def worker_with_3_attempts(hub):
     """A real worker that dead-letters a delivery after its third failed attempt."""
-    purge_test_queue()
     worker = Worker(hub.url, extra_env={"OCPI_HUB_DELIVERY_MAX_ATTEMPTS": "3"}).start()
     yield worker
     worker.stop()
@@ -187,7 +169,7 @@ def test_dead_letter_and_redrive_without_a_worker(cpo, emsp, settings):
 
 def test_three_401_answers_flag_the_receiver_for_attention(cpo, emsp):
     emsp.respond_with(http_status=401, status_code=2000, path_regex=LOCATIONS)
-    platform = Platform.objects.get(name="eMSP")
+    platform = Platform.objects.get(name="eMSP 2.2.1")
     for number in (1, 2, 3):
         push(cpo, "PUT", location(f"LOC{number}"), f"LOC{number}")
         delivery = Delivery.objects.get(module="locations", object_key=f"NL/CPO/LOC{number}")

@@ -38,20 +38,6 @@ SCHEMAS = {0: "location", 1: "evse", 2: "connector"}
 
 
 @pytest.fixture
-def cpo(hub):
-    with OcpiParty(version="2.3.0", roles=[CPO_ROLE]) as party:
-        register(hub.url, party, "CPO NL")
-        yield party
-
-
-@pytest.fixture
-def emsp(hub):
-    with OcpiParty(version="2.2.1", roles=[EMSP_221_ROLE]) as party:
-        register(hub.url, party, "eMSP 2.2.1")
-        yield party
-
-
-@pytest.fixture
 def emsp230(hub):
     with OcpiParty(version="2.3.0", roles=[EMSP_230_ROLE]) as party:
         register(hub.url, party, "eMSP 2.3.0")

@@ -26,20 +26,6 @@ from tests.party import OcpiParty
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def cpo(hub):
-    with OcpiParty(version="2.3.0", roles=[CPO_ROLE]) as party:
-        register(hub.url, party, "CPO NL")
-        yield party
-
-
-@pytest.fixture
-def emsp(hub):
-    with OcpiParty(version="2.2.1", roles=[EMSP_221_ROLE]) as party:
-        register(hub.url, party, "eMSP 2.2.1")
-        yield party
-
-
 def url(party: OcpiParty, tariff_id: str, owner: dict = CPO_ROLE) -> str:
     return "/".join([party.hub_url("tariffs", "RECEIVER"), owner["country_code"], owner["party_id"], tariff_id])
 
