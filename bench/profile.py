@@ -58,9 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument(
         "--clock",
-        choices=("cpu", "wall"),
+        choices=("cpu", "wall", "none"),
         default="cpu",
-        help="cpu: where this process burns CPU (default); wall: where it waits too (database round trips)",
+        help="cpu: where this process burns CPU (default); wall: where it waits too (database round trips); "
+        "none: no profiler, only the true per-request figures",
     )
     parser.add_argument("--rows", type=int, default=20_000, help="rows to seed for the page profiles")
     parser.add_argument("--output", help="also write the raw profile (for snakeviz, pstats)")
@@ -182,6 +183,8 @@ def _profile(args: argparse.Namespace) -> int:
     for i in range(min(50, args.requests)):  # warm-up: imports, caches, the first Locations
         one(i)
     meter = SqlMeter()
+    if args.clock == "none":
+        return _measure(args, one)
     profiler = cProfile.Profile(time.process_time) if args.clock == "cpu" else cProfile.Profile()
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -209,6 +212,36 @@ def _profile(args: argparse.Namespace) -> int:
         profiler.dump_stats(args.output)
         print(f"raw profile: {Path(args.output).resolve()}")
     return 0
+
+
+def _measure(args: argparse.Namespace, one: Any) -> int:
+    """No profiler: the median of five batches of CPU per request, of this process and of its PostgreSQL
+    backend (read from /proc: the database runs on this machine), and of wall time."""
+    from django.db import connection
+
+    one(0)  # the connection is open
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    n, cpu, database, wall = args.requests, [], [], []
+    for batch in range(5):
+        started, cpu_started, db_started = time.perf_counter(), time.process_time(), _process_cpu(backend)
+        for i in range(n):
+            one(100_000 * (batch + 1) + i)
+        cpu.append((time.process_time() - cpu_started) / n * 1000)
+        database.append((_process_cpu(backend) - db_started) / n * 1000)
+        wall.append((time.perf_counter() - started) / n * 1000)
+    print(
+        f"{args.what}: {n} requests x 5, median per request: {sorted(cpu)[2]:.3f} ms CPU here, "
+        f"{sorted(database)[2]:.3f} ms CPU in PostgreSQL, {sorted(wall)[2]:.3f} ms wall"
+    )
+    return 0
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process of this machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

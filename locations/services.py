@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 
 from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
 from locations.evse_rows import evse_rows_sync
-from locations.lock_objects import location_lock
+from locations.location_rows import location_lock, location_update
 from locations.models import Location
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
@@ -34,7 +34,7 @@ from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from parties.selectors import receivers_for
-from parties.services.delivery import delivery_enqueue
+from parties.services.delivery import delivery_broadcast, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from tariffs.selectors import tariffs_for_sync  # Locations depend on Tariffs, never the reverse
 
@@ -182,19 +182,19 @@ def _store(
 
 
 def _save(platform: Platform, location: Location | None, ref: LocationRef, document: Doc) -> Location:
-    if location is None:
-        location = Location(owner=platform, country_code=ref.country_code, party_id=ref.party_id)
-    location.owner = platform
-    location.location_id = document["id"]
-    location.location_key = document["id"].upper()
-    location.publish = bool(document["publish"])
-    location.last_updated = timestamp(document)
-    location.document = document
-    location.save(update_fields=None if location.pk is None else SAVED_FIELDS)
-    return location
-
-
-SAVED_FIELDS = ["owner", "location_id", "location_key", "publish", "last_updated", "document", "updated_at"]
+    if location is not None:
+        location_update(location, owner_id=platform.pk, document=document, last_updated=timestamp(document))
+        return location
+    return Location.objects.create(
+        owner=platform,
+        country_code=ref.country_code,
+        party_id=ref.party_id,
+        location_id=document["id"],
+        location_key=document["id"].upper(),
+        publish=bool(document["publish"]),
+        last_updated=timestamp(document),
+        document=document,
+    )
 
 
 def _target(ref: LocationRef) -> str:
@@ -209,19 +209,14 @@ def location_broadcast(
     *, location: Location, target: str = "", exclude: Platform | None = None, correlation_id: str = ""
 ) -> int:
     """Queue the Location (or its sub-object ``target``) for every connected receiver. In the transaction."""
-    receivers = receivers_for(MODULE, roles=BROADCAST_ROLES, exclude=exclude or location.owner)
-    receivers = receivers.prefetch_related(None).only("pk")  # the rows are only referenced
-    count = 0
-    for receiver in receivers:
-        delivery_enqueue(
-            receiver=receiver,
-            module=MODULE,
-            object_key=location.object_key,
-            target=target,
-            correlation_id=correlation_id,
-        )
-        count += 1
-    return count
+    return delivery_broadcast(
+        module=MODULE,
+        object_key=location.object_key,
+        roles=BROADCAST_ROLES,
+        exclude=exclude or location.owner,
+        target=target,
+        correlation_id=correlation_id,
+    )
 
 
 # --- initial sync ---------------------------------------------------------------------------------------------

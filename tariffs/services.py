@@ -18,8 +18,7 @@ from django.utils import timezone
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.exceptions import InvalidParameters, NotFound
 from parties.models import Platform
-from parties.selectors import receivers_for
-from parties.services.delivery import delivery_enqueue
+from parties.services.delivery import delivery_broadcast
 from parties.tenancy import require_matching_body, require_own_party
 from tariffs.lock_objects import tariff_lock
 from tariffs.models import Tariff
@@ -97,12 +96,13 @@ def tariff_delete(
 
 def tariff_broadcast(*, tariff: Tariff, exclude: Platform | None = None, correlation_id: str = "") -> int:
     """Queue the Tariff's current state (or its delete) for every connected receiver. In the transaction."""
-    receivers = receivers_for(MODULE, roles=BROADCAST_ROLES, exclude=exclude or tariff.owner)
-    count = 0
-    for receiver in receivers.prefetch_related(None).only("pk"):  # the rows are only referenced
-        delivery_enqueue(receiver=receiver, module=MODULE, object_key=tariff.object_key, correlation_id=correlation_id)
-        count += 1
-    return count
+    return delivery_broadcast(
+        module=MODULE,
+        object_key=tariff.object_key,
+        roles=BROADCAST_ROLES,
+        exclude=exclude or tariff.owner,
+        correlation_id=correlation_id,
+    )
 
 
 def _atomic_with_retry(work: Callable[[], T]) -> T:

@@ -17,8 +17,7 @@ from django.db import IntegrityError, transaction
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.exceptions import InvalidParameters, NotFound, ServerError
 from parties.models import Platform
-from parties.selectors import receivers_for
-from parties.services.delivery import delivery_enqueue
+from parties.services.delivery import delivery_broadcast
 from parties.tenancy import require_matching_body, require_own_party
 from tokens import wire
 from tokens.models import Token
@@ -173,5 +172,6 @@ def _update(token: Token, platform: Platform, doc: dict[str, Any], correlation_i
 
 def _broadcast(token: Token, correlation_id: str) -> None:
     """Queue the Token for every connected CPO with a tokens receiver (call inside the transaction)."""
-    for receiver in receivers_for(MODULE, roles=CPO_ROLES, exclude=token.owner):
-        delivery_enqueue(receiver=receiver, module=MODULE, object_key=token.object_key, correlation_id=correlation_id)
+    delivery_broadcast(
+        module=MODULE, object_key=token.object_key, roles=CPO_ROLES, exclude=token.owner, correlation_id=correlation_id
+    )

@@ -12,6 +12,7 @@ Conventions every wire model follows:
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -54,14 +55,18 @@ DateTime = Annotated[
 ]
 
 
+_CONTROL_CHARS = re.compile("[\x00-\x1f\x7f]")
+
+
 def _printable_ascii(value: Any) -> Any:
-    if isinstance(value, str) and not all(0x20 <= ord(ch) <= 0x7E for ch in value):
+    # printable ASCII is 0x20-0x7E: the ASCII characters str.isprintable() accepts
+    if isinstance(value, str) and not (value.isascii() and value.isprintable()):
         raise PydanticCustomError("ocpi_cistring", "must contain printable ASCII characters only")
     return value
 
 
 def _no_control_chars(value: Any) -> Any:
-    if isinstance(value, str) and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if isinstance(value, str) and _CONTROL_CHARS.search(value):
         raise PydanticCustomError("ocpi_string", "must not contain control characters")
     return value
 
@@ -90,15 +95,18 @@ URL = String(255)
 
 def render(model: BaseModel) -> dict[str, Any]:
     """JSON-ready dict of a wire model, without None values or empty lists."""
-    return _prune(model.model_dump(mode="json", exclude_none=True, by_alias=True))
+    return _prune(model.model_dump(mode="json", exclude_none=True, by_alias=True))  # type: ignore[no-any-return]
 
 
 def _prune(value: Any) -> Any:
+    """Drop empty lists from dicts, recursively (only containers are visited: this runs on every push)."""
     if isinstance(value, dict):
-        return {key: _prune(item) for key, item in value.items() if item != []}
-    if isinstance(value, list):
-        return [_prune(item) for item in value]
-    return value
+        pruned = {key: item for key, item in value.items() if item != []}
+        return {key: _prune(item) if isinstance(item, CONTAINERS) else item for key, item in pruned.items()}
+    return [_prune(item) if isinstance(item, CONTAINERS) else item for item in value]
+
+
+CONTAINERS = (dict, list)
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:

@@ -101,6 +101,14 @@ DATABASES = {
         conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameter binding, and psycopg prepares a statement once it has run this many times on a
+    # connection: PostgreSQL then skips parsing and planning it (about a third of its CPU on the push path,
+    # docs/performance.md). 0 turns preparing off (e.g. behind a PgBouncer in transaction mode without
+    # prepared-statement support).
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    _prepare_threshold = env_int("OCPI_HUB_DB_PREPARE_THRESHOLD", 5)
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _prepare_threshold or None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

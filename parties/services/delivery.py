@@ -13,12 +13,12 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from parties import client, outbound
-from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform
+from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, InterfaceRole, Platform
 
 logger = logging.getLogger(__name__)
 PENDING, IN_FLIGHT = DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT
@@ -26,36 +26,73 @@ PENDING, IN_FLIGHT = DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT
 
 def delivery_enqueue(
     *, receiver: Platform, module: str, object_key: str, target: str = "", correlation_id: str = ""
-) -> Delivery:
-    """Queue the newest state of an object for a receiver. Call inside the transaction of the change."""
-    now = timezone.now()
-    try:  # the common case: nothing queued for this object yet (one INSERT, no lookup)
-        with transaction.atomic():
-            delivery = Delivery.objects.create(
-                receiver=receiver,
-                module=module,
-                object_key=object_key,
-                target=target,
-                next_attempt_at=now,
-                queued_at=now,
-                correlation_id=correlation_id,
-            )
-    except IntegrityError:  # a pending row exists (partial unique index): the change merges into it
-        delivery = Delivery.objects.get(receiver=receiver, module=module, object_key=object_key, status=PENDING)
-    if delivery.target != target and delivery.target:
-        Delivery.objects.filter(pk=delivery.pk).update(target=_merge_targets(delivery.target, target))
-    transaction.on_commit(lambda: _dispatch(delivery.pk))
-    return delivery
+) -> int:
+    """Queue the newest state of an object for one receiver. Call inside the transaction of the change.
+    Returns the number of rows queued or merged (1)."""
+    return _queue(_FOR_ONE, [receiver.pk], module, object_key, target, correlation_id)
 
 
-def _merge_targets(old: str, new: str) -> str:
-    """Two different sub-objects of one object queued: push the common parent."""
-    common = []
-    for left, right in zip(old.split("/"), new.split("/"), strict=False):
-        if left != right:
-            break
-        common.append(left)
-    return "/".join(common)
+def delivery_broadcast(
+    *,
+    module: str,
+    object_key: str,
+    roles: tuple[str, ...],
+    exclude: Platform | None,
+    target: str = "",
+    correlation_id: str = "",
+) -> int:
+    """Queue an object for every connected platform with one of ``roles`` that implements the receiver
+    interface of ``module`` (the same set as ``parties.selectors.receivers_for``), ``exclude`` left out.
+    One statement whatever the number of receivers. Returns the number of rows queued or merged."""
+    where = _FOR_BROADCAST.format(roles=", ".join(["%s"] * len(roles)))
+    params = [ConnectionStatus.CONNECTED, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
+    return _queue(where, params, module, object_key, target, correlation_id)
+
+
+# The outbox insert (ingest hot path, bench B/E1). Written as SQL that PostgreSQL and SQLite both run: the
+# ORM would need a lookup of the receivers, then an INSERT (in a savepoint) per receiver. A row already
+# pending for the same (receiver, module, object) takes the change instead (the partial unique index
+# one_pending_delivery_per_object); its target becomes the common parent of the two sub-objects
+# (targets are "", "<evse>" or "<evse>/<connector>"; ``parent`` is the new target's parent).
+_QUEUE = """
+INSERT INTO parties_delivery (receiver_id, module, object_key, target, status, attempts, next_attempt_at,
+    queued_at, correlation_id, last_error, created_at, updated_at)
+SELECT platform.id, %s, %s, %s, 'pending', 0, %s, %s, %s, '', %s, %s
+FROM parties_platform platform
+WHERE {where}
+ON CONFLICT (receiver_id, module, object_key) WHERE status = 'pending' DO UPDATE SET
+    target = CASE
+        WHEN parties_delivery.target = excluded.target THEN excluded.target
+        WHEN parties_delivery.target = '' OR excluded.target = '' THEN ''
+        WHEN substr(parties_delivery.target, 1, length(excluded.target) + 1) = excluded.target || '/'
+            THEN excluded.target
+        WHEN %s <> '' AND (parties_delivery.target = %s OR substr(parties_delivery.target, 1, length(%s) + 1) = %s)
+            THEN %s
+        ELSE ''
+    END,
+    updated_at = excluded.updated_at
+RETURNING id
+"""
+_FOR_ONE = "platform.id = %s"
+_FOR_BROADCAST = """platform.status = %s
+    AND EXISTS (SELECT 1 FROM parties_endpoint endpoint WHERE endpoint.platform_id = platform.id
+                AND endpoint.identifier = %s AND endpoint.role = %s)
+    AND EXISTS (SELECT 1 FROM parties_platformrole party WHERE party.platform_id = platform.id
+                AND party.role IN ({roles}))
+    AND platform.id <> %s"""
+
+
+def _queue(where: str, where_params: list, module: str, object_key: str, target: str, correlation_id: str) -> int:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    parent = target.rpartition("/")[0]
+    params = [module, object_key, target, now, now, correlation_id[:100], now, now, *where_params]
+    params += [parent, parent, parent, f"{parent}/", parent]
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE.format(where=where), params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for delivery_id in ids:
+        transaction.on_commit(partial(_dispatch, delivery_id))
+    return len(ids)
 
 
 def _dispatch(delivery_id: int, countdown: float = 0) -> None:

@@ -145,7 +145,9 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (default 2).")
         parser.add_argument("--web-threads", type=int, default=4, help="Threads per gunicorn worker (default 4).")
         parser.add_argument(
-            "--concurrency", type=int, default=0,
+            "--concurrency",
+            type=int,
+            default=0,
             help="Celery worker concurrency (default: OCPI_HUB_WORKER_CONCURRENCY; pool: OCPI_HUB_WORKER_POOL).",
         )
         parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery worker.")

@@ -1,0 +1,85 @@
+"""The outbox insert (``delivery_enqueue`` / ``delivery_broadcast``): one row pending per receiver and object,
+later changes merged into it, the broadcast reaching exactly the receivers ``receivers_for`` names."""
+
+from __future__ import annotations
+
+import pytest
+
+from parties.models import Delivery, Endpoint, Platform, PlatformRole
+from parties.selectors import receivers_for
+from parties.services.delivery import delivery_broadcast, delivery_enqueue
+
+pytestmark = pytest.mark.django_db
+ROLES = ("EMSP", "NSP")
+
+
+def platform(name: str, role: str = "EMSP", *, status: str = "CONNECTED", modules=("locations",)) -> Platform:
+    created = Platform.objects.create(name=name, status=status, version="2.2.1", token_out=f"token-{name}")
+    PlatformRole.objects.create(platform=created, role=role, country_code="NL", party_id=name[:3].upper())
+    for module in modules:
+        Endpoint.objects.create(platform=created, identifier=module, role="RECEIVER", url=f"http://127.0.0.1:9/{name}")
+    return created
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "merged"),
+    [
+        ("", "", ""),
+        ("E1", "E1", "E1"),
+        ("E1/1", "E1/1", "E1/1"),
+        ("", "E1/1", ""),
+        ("E1/1", "", ""),
+        ("E1", "E1/1", "E1"),  # the connector's EVSE is already queued
+        ("E1/1", "E1", "E1"),
+        ("E1/1", "E1/2", "E1"),  # two connectors of one EVSE: the EVSE
+        ("E1", "E2", ""),  # two EVSEs: the Location
+        ("E1/1", "E2/1", ""),
+        ("E1/1", "E10", ""),  # a prefix of the text is not a parent
+        ("E10/1", "E1/1", ""),
+    ],
+)
+def test_a_second_change_merges_into_the_pending_row_with_the_common_parent_as_target(first, second, merged):
+    receiver = platform("emsp")
+    delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/L1", target=first)
+    delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/L1", target=second)
+    assert list(Delivery.objects.values_list("status", "target")) == [("pending", merged)]
+
+
+def test_a_row_in_flight_does_not_absorb_changes_a_new_pending_row_is_queued():
+    receiver = platform("emsp")
+    delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/L1", correlation_id="first")
+    Delivery.objects.update(status="in_flight")
+    delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/L1", target="E1")
+    delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/L2")
+    rows = Delivery.objects.order_by("pk").values_list("status", "object_key", "target", "correlation_id")
+    assert list(rows) == [
+        ("in_flight", "NL/CPO/L1", "", "first"),
+        ("pending", "NL/CPO/L1", "E1", ""),
+        ("pending", "NL/CPO/L2", "", ""),
+    ]
+
+
+def test_broadcast_reaches_exactly_the_receivers_the_selector_names():
+    owner = platform("owner", "CPO")
+    expected = {platform("emsp").pk, platform("nsp", "NSP").pk}
+    platform("planned", status="PLANNED")
+    platform("offline", status="OFFLINE")
+    platform("other-cpo", "CPO")
+    platform("no-endpoint", modules=("tariffs",))
+    two_roles = platform("both")
+    PlatformRole.objects.create(platform=two_roles, role="NSP", country_code="NL", party_id="BO2")
+    expected.add(two_roles.pk)
+
+    count = delivery_broadcast(module="locations", object_key="NL/OWN/L1", roles=ROLES, exclude=owner)
+    queued = set(Delivery.objects.values_list("receiver_id", flat=True))
+    selected = set(receivers_for("locations", roles=ROLES, exclude=owner).values_list("pk", flat=True))
+    assert queued == expected == selected
+    assert count == 3 == Delivery.objects.count()  # one row per receiver, even with two matching roles
+
+
+def test_broadcast_again_merges_instead_of_adding_rows():
+    platform("emsp")
+    platform("nsp", "NSP")
+    for target in ("E1/1", "E1/2"):
+        assert delivery_broadcast(module="locations", object_key="K", roles=ROLES, exclude=None, target=target) == 2
+    assert sorted(Delivery.objects.values_list("target", flat=True)) == ["E1", "E1"]
