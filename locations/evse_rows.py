@@ -1,14 +1,16 @@
 """EVSE rows and their status history, kept in line with the Location document in the push's transaction.
 
 The changes are found by comparing the previous and the new document (the rows mirror the previous one), so
-the rows are not read: changed rows are updated with one statement (a CASE per column, RETURNING their ids),
-new rows and history entries are inserted in bulk. A push costs one or two statements whatever the number of
-EVSEs; this is the ingest hot path (bench scenario B), so the frequent statements are plain SQL (the ORM spent
-more time building them than the database running them).
+the rows are not read. ``EvseRowsChange.statements()`` are the two statements of the usual push: one UPDATE of
+the changed rows (a CASE per column) and one INSERT of the history entries of the rows that exist; they run
+together with the Location's own UPDATE (``ocpi_hub.db.execute_together``). ``finish()`` then creates the
+rows of EVSEs seen for the first time, with their history. This is the ingest hot path (bench scenario B), so
+the statements are plain SQL (the ORM spent more time building them than the database running them).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,15 +19,69 @@ from django.utils import timezone
 
 from locations.documents import Doc, timestamp
 from locations.models import Evse, EvseStatusChange, Location
+from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.db import Rows, Statement, execute_together
 
 REMOVED = "REMOVED"
 FIELDS = ("uid", "evse_id", "status", "last_updated")
-Values = tuple[str, str, str, datetime]
+Values = tuple[str, str, str, str]  # FIELDS; last_updated as the canonical document spells it
 HISTORY_TABLE = EvseStatusChange._meta.db_table
 
 
-def _values(evse: Doc) -> Values:
-    return (evse["uid"], evse.get("evse_id") or "", evse["status"], timestamp(evse))
+@dataclass
+class EvseRowsChange:
+    """What a push changes in the EVSE rows of ``location``: rows to write, status changes to record."""
+
+    location: Location
+    changed: dict[str, Values] = field(default_factory=dict)  # uid_key -> new values
+    history: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # uid_key -> (status, changed_at)
+
+    def statements(self) -> tuple[Statement | None, Statement | None]:
+        """UPDATE of the changed rows (RETURNING the uid_key of each row found), INSERT of the history of
+        the rows that exist; None for either when there is nothing to write."""
+        if not self.changed:
+            return None, None
+        return _update(self.location, self.changed), _history_of_existing(self.location, self.history)
+
+    def finish(self, updated: Rows) -> None:
+        """Create the rows the UPDATE did not find (EVSEs seen for the first time) and record their history."""
+        found = {key for (key,) in updated}
+        created = [
+            Evse(location=self.location, uid_key=key, **dict(zip(FIELDS, _typed(values), strict=True)))
+            for key, values in self.changed.items()
+            if key not in found
+        ]
+        if not created:
+            return
+        ids = {row.uid_key: row.pk for row in Evse.objects.bulk_create(created)}
+        entries = [(ids[key], *self.history[key]) for key in ids if key in self.history]
+        execute_together([_history(entries)] if entries else [])
+
+
+def evse_rows_change(*, location: Location, previous: Doc | None, uid: str | None = None) -> EvseRowsChange:
+    """The EVSEs that changed between ``previous`` and the Location's document (only EVSE ``uid`` when given)
+    and their status changes. EVSEs left out of a whole-Location update are kept (sessions and history refer
+    to them) with status REMOVED."""
+    change = EvseRowsChange(location)
+    old, new = _evses(previous, uid), _evses(location.document, uid)
+    for key, evse in new.items():
+        values = _values(evse)
+        before = _values(old[key]) if key in old else None
+        if before != values:
+            change.changed[key] = values
+        if before is None or before[2] != values[2]:
+            change.history[key] = (values[2], timestamp(evse))
+    for key, evse in old.items() if uid is None else ():
+        if key not in new and evse["status"] != REMOVED:
+            change.changed[key] = (*_values(evse)[:2], REMOVED, evse["last_updated"])
+            change.history[key] = (REMOVED, location.last_updated)
+    return change
+
+
+def evse_rows_sync(*, location: Location, previous: Doc | None, uid: str | None = None) -> None:
+    """Apply ``evse_rows_change`` on its own (pushes that write the Location row separately)."""
+    change = evse_rows_change(location=location, previous=previous, uid=uid)
+    change.finish(execute_together(change.statements())[0])
 
 
 def _evses(document: Doc | None, uid: str | None) -> dict[str, Doc]:
@@ -35,63 +91,50 @@ def _evses(document: Doc | None, uid: str | None) -> dict[str, Doc]:
     return {key: evse for key, evse in evses.items() if key == uid.upper()}
 
 
-def evse_rows_sync(*, location: Location, previous: Doc | None, uid: str | None = None) -> None:
-    """Rows of the EVSEs that changed between ``previous`` and the Location's document (only EVSE ``uid``
-    when given), and one history entry per status change. EVSEs left out of a whole-Location update are
-    kept (sessions and history refer to them) with status REMOVED."""
-    old, new = _evses(previous, uid), _evses(location.document, uid)
-    changed: dict[str, Values] = {}
-    history: dict[str, tuple[str, datetime]] = {}  # uid_key -> (status, changed_at)
-    for key, evse in new.items():
-        values = _values(evse)
-        before = _values(old[key]) if key in old else None
-        if before != values:
-            changed[key] = values
-        if before is None or before[2] != values[2]:
-            history[key] = (values[2], values[3])
-    for key, evse in old.items() if uid is None else ():
-        if key not in new and evse["status"] != REMOVED:
-            changed[key] = (*_values(evse)[:2], REMOVED, timestamp(evse))
-            history[key] = (REMOVED, location.last_updated)
-    ids = _update(location, changed)  # also rows of EVSEs that come back after being left out
-    created = [
-        Evse(location=location, uid_key=key, **dict(zip(FIELDS, values, strict=True)))
-        for key, values in changed.items()
-        if key not in ids
-    ]
-    ids.update((row.uid_key, row.pk) for row in Evse.objects.bulk_create(created))
-    _record_history([(ids[key], status, changed_at) for key, (status, changed_at) in history.items()])
+def _values(evse: Doc) -> Values:
+    return (evse["uid"], evse.get("evse_id") or "", evse["status"], evse["last_updated"])
 
 
-def _update(location: Location, rows: dict[str, Values]) -> dict[str, int]:
-    """UPDATE the rows of ``rows`` (by uid_key) in one statement; ``{uid_key: id}`` of the rows found."""
-    if not rows:
-        return {}
-    quote, keys = connection.ops.quote_name, list(rows)
+def _typed(values: Values) -> tuple[str, str, str, datetime]:
+    return (*values[:3], parse_datetime(values[3]))
+
+
+def _update(location: Location, rows: dict[str, Values]) -> Statement:
+    keys = list(rows)
     assignments, params = [], []
     for index, name in enumerate(FIELDS):  # field names are the column names
-        assignments.append(f"{quote(name)} = CASE {quote('uid_key')} {' '.join(['WHEN %s THEN %s'] * len(keys))} END")
+        assignments.append(f"{name} = CASE uid_key {' '.join(['WHEN %s THEN %s'] * len(keys))} END")
         for key in keys:
-            params += [key, _adapt(rows[key][index])]
+            value = rows[key][index]
+            params += [key, _adapt(parse_datetime(value)) if name == "last_updated" else value]
     sql = (
-        f"UPDATE {quote(Evse._meta.db_table)} SET {', '.join(assignments)} "
-        f"WHERE {quote('location_id')} = %s AND {quote('uid_key')} IN ({', '.join(['%s'] * len(keys))}) "
-        f"RETURNING {quote('id')}, {quote('uid_key')}"
+        f"UPDATE {Evse._meta.db_table} SET {', '.join(assignments)} "
+        f"WHERE location_id = %s AND uid_key IN ({', '.join(['%s'] * len(keys))}) RETURNING uid_key"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, location.pk, *keys])
-        return {key: pk for pk, key in cursor.fetchall()}
+    return Statement(sql, [*params, location.pk, *keys], returning=True)
 
 
-def _record_history(changes: list[tuple[int, str, datetime]]) -> None:
-    """INSERT the history entries (evse id, status, changed_at) in one statement."""
-    if not changes:
-        return
+def _history_of_existing(location: Location, history: dict[str, tuple[str, datetime]]) -> Statement | None:
+    """History entries of the rows that exist before the push (the others are added by ``finish``)."""
+    if not history:
+        return None
+    entries = " UNION ALL ".join(["SELECT %s AS uid_key, %s AS status, %s AS changed_at"] * len(history))
+    params: list[Any] = [_adapt(timezone.now())]
+    for key, (status, changed_at) in history.items():
+        params += [key, status, _adapt(changed_at)]
+    sql = (
+        f"INSERT INTO {HISTORY_TABLE} (evse_id, status, changed_at, recorded_at) "
+        f"SELECT evse.id, entry.status, entry.changed_at, %s FROM {Evse._meta.db_table} evse "
+        f"JOIN ({entries}) entry ON entry.uid_key = evse.uid_key WHERE evse.location_id = %s"
+    )
+    return Statement(sql, [*params, location.pk])
+
+
+def _history(entries: list[tuple[int, str, datetime]]) -> Statement:
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(entries))
     recorded_at = _adapt(timezone.now())
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(changes))
-    params = [value for evse_id, status, at in changes for value in (evse_id, status, _adapt(at), recorded_at)]
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {HISTORY_TABLE} (evse_id, status, changed_at, recorded_at) VALUES {rows}", params)
+    params = [value for evse_id, status, at in entries for value in (evse_id, status, _adapt(at), recorded_at)]
+    return Statement(f"INSERT INTO {HISTORY_TABLE} (evse_id, status, changed_at, recorded_at) VALUES {rows}", params)
 
 
 def _adapt(value: Any) -> Any:

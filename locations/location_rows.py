@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from locations.documents import Doc, LocationRef
 from locations.models import Location
+from ocpi_hub.db import Statement
 
 _LOCK = """
 SELECT id, owner_id, location_id, publish, document FROM locations_location
@@ -48,8 +49,9 @@ def location_lock(ref: LocationRef) -> Location | None:
     )
 
 
-def location_update(location: Location, *, owner_id: int, document: Doc, last_updated: datetime) -> None:
-    """Write a locked Location's new document (and the columns derived from it) in one statement."""
+def location_update(location: Location, *, owner_id: int, document: Doc, last_updated: datetime) -> Statement:
+    """The UPDATE writing a locked Location's new document (and the columns derived from it); the instance
+    is updated at once, the statement is for ``ocpi_hub.db.execute_together``."""
     location.owner_id = owner_id
     location.location_id = document["id"]
     location.location_key = document["id"].upper()
@@ -61,5 +63,4 @@ def location_update(location: Location, *, owner_id: int, document: Doc, last_up
     adapt = connection.ops.adapt_datetimefield_value
     params: list[Any] = [owner_id, location.location_id, location.location_key, location.publish]
     params += [adapt(last_updated), prepared, adapt(location.updated_at), location.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(_UPDATE, params)
+    return Statement(_UPDATE, params)

@@ -25,16 +25,17 @@ from typing import Any, TypeVar
 from django.db import IntegrityError, transaction
 
 from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
-from locations.evse_rows import evse_rows_sync
+from locations.evse_rows import evse_rows_change
 from locations.location_rows import location_lock, location_update
 from locations.models import Location
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.db import execute_together
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from parties.selectors import receivers_for
-from parties.services.delivery import delivery_broadcast, delivery_enqueue
+from parties.services.delivery import broadcast_statement, deliveries_queued, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from tariffs.selectors import tariffs_for_sync  # Locations depend on Tariffs, never the reverse
 
@@ -174,17 +175,29 @@ def _store(
         return PushResult(applied=False, message=UNCHANGED)
     was_published, previous = (location.publish, location.document) if location is not None else (False, None)
     document = with_part(previous, ref, part) if previous is not None else part
-    location = _save(platform, location, ref, document)
-    evse_rows_sync(location=location, previous=previous, uid=ref.evse_uid)
+    if location is None:
+        location, save = _create(platform, ref, document), None
+    else:
+        save = location_update(location, owner_id=platform.pk, document=document, last_updated=timestamp(document))
+    evses = evse_rows_change(location=location, previous=previous, uid=ref.evse_uid)
+    broadcast = None
     if location.publish or was_published:
-        location_broadcast(location=location, target=_target(ref), exclude=platform, correlation_id=correlation_id)
+        broadcast = broadcast_statement(
+            module=MODULE,
+            object_key=location.object_key,
+            roles=BROADCAST_ROLES,
+            exclude=platform,
+            target=_target(ref),
+            correlation_id=correlation_id,
+        )
+    # one statement on PostgreSQL: the Location row, the EVSE rows and their history, the outbox rows
+    _, evses_updated, _, queued = execute_together([save, *evses.statements(), broadcast])
+    evses.finish(evses_updated)
+    deliveries_queued(queued)
     return PushResult(applied=True)
 
 
-def _save(platform: Platform, location: Location | None, ref: LocationRef, document: Doc) -> Location:
-    if location is not None:
-        location_update(location, owner_id=platform.pk, document=document, last_updated=timestamp(document))
-        return location
+def _create(platform: Platform, ref: LocationRef, document: Doc) -> Location:
     return Location.objects.create(
         owner=platform,
         country_code=ref.country_code,
@@ -200,23 +213,6 @@ def _save(platform: Platform, location: Location | None, ref: LocationRef, docum
 def _target(ref: LocationRef) -> str:
     """The sub-object a delivery pushes: "" (Location), "<evse_uid>" or "<evse_uid>/<connector_id>"."""
     return "/".join(part for part in (ref.evse_uid, ref.connector_id) if part is not None)
-
-
-# --- broadcast ------------------------------------------------------------------------------------------------
-
-
-def location_broadcast(
-    *, location: Location, target: str = "", exclude: Platform | None = None, correlation_id: str = ""
-) -> int:
-    """Queue the Location (or its sub-object ``target``) for every connected receiver. In the transaction."""
-    return delivery_broadcast(
-        module=MODULE,
-        object_key=location.object_key,
-        roles=BROADCAST_ROLES,
-        exclude=exclude or location.owner,
-        target=target,
-        correlation_id=correlation_id,
-    )
 
 
 # --- initial sync ---------------------------------------------------------------------------------------------

@@ -88,17 +88,17 @@ def evse_exists(*, country_code: str, party_id: str, location_id: str, evse_uid:
     try:
         location_model = apps.get_model("locations", "Location")
         evse_model = apps.get_model("locations", "Evse")
-        with transaction.atomic():  # a savepoint: a failing query must not break the caller's transaction
-            locations = location_model.objects.filter(country_code=country_code, party_id=party_id)
-            if not locations.exists():
-                return None
-            return bool(
-                evse_model.objects.filter(
-                    location__in=locations.filter(location_key=location_id.upper()), uid_key=evse_uid.upper()
-                ).exists()
-            )
-    except (LookupError, FieldError, DatabaseError):
+    except LookupError:
         return None
+    owner = {"country_code": country_code, "party_id": party_id}
+    evse = evse_model.objects.filter(
+        **{f"location__{name}": value for name, value in owner.items()},
+        location__location_key=location_id.upper(),
+        uid_key=evse_uid.upper(),
+    )
+    if evse.exists():  # the usual case: one query
+        return True
+    return False if location_model.objects.filter(**owner).exists() else None
 
 
 def error_records_named(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from ocpi_hub.db import Rows, Statement, execute_together
 from parties import client, outbound
 from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, InterfaceRole, Platform
 
@@ -29,7 +30,8 @@ def delivery_enqueue(
 ) -> int:
     """Queue the newest state of an object for one receiver. Call inside the transaction of the change.
     Returns the number of rows queued or merged (1)."""
-    return _queue(_FOR_ONE, [receiver.pk], module, object_key, target, correlation_id)
+    statement = _queue_statement(_FOR_ONE, [receiver.pk], module, object_key, target, correlation_id)
+    return deliveries_queued(execute_together([statement])[0])
 
 
 def delivery_broadcast(
@@ -44,9 +46,33 @@ def delivery_broadcast(
     """Queue an object for every connected platform with one of ``roles`` that implements the receiver
     interface of ``module`` (the same set as ``parties.selectors.receivers_for``), ``exclude`` left out.
     One statement whatever the number of receivers. Returns the number of rows queued or merged."""
+    statement = broadcast_statement(
+        module=module, object_key=object_key, roles=roles, exclude=exclude, target=target, correlation_id=correlation_id
+    )
+    return deliveries_queued(execute_together([statement])[0])
+
+
+def broadcast_statement(
+    *,
+    module: str,
+    object_key: str,
+    roles: tuple[str, ...],
+    exclude: Platform | None,
+    target: str = "",
+    correlation_id: str = "",
+) -> Statement:
+    """``delivery_broadcast`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its
+    rows to ``deliveries_queued``."""
     where = _FOR_BROADCAST.format(roles=", ".join(["%s"] * len(roles)))
     params = [ConnectionStatus.CONNECTED, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
-    return _queue(where, params, module, object_key, target, correlation_id)
+    return _queue_statement(where, params, module, object_key, target, correlation_id)
+
+
+def deliveries_queued(rows: Rows) -> int:
+    """Dispatch the rows an outbox statement returned, once the transaction commits; their number."""
+    for (delivery_id,) in rows:
+        transaction.on_commit(partial(_dispatch, delivery_id))
+    return len(rows)
 
 
 # The outbox insert (ingest hot path, bench B/E1). Written as SQL that PostgreSQL and SQLite both run: the
@@ -82,17 +108,14 @@ _FOR_BROADCAST = """platform.status = %s
     AND platform.id <> %s"""
 
 
-def _queue(where: str, where_params: list, module: str, object_key: str, target: str, correlation_id: str) -> int:
+def _queue_statement(
+    where: str, where_params: list, module: str, object_key: str, target: str, correlation_id: str
+) -> Statement:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     parent = target.rpartition("/")[0]
     params = [module, object_key, target, now, now, correlation_id[:100], now, now, *where_params]
     params += [parent, parent, parent, f"{parent}/", parent]
-    with connection.cursor() as cursor:
-        cursor.execute(_QUEUE.format(where=where), params)
-        ids = [row[0] for row in cursor.fetchall()]
-    for delivery_id in ids:
-        transaction.on_commit(partial(_dispatch, delivery_id))
-    return len(ids)
+    return Statement(_QUEUE.format(where=where), params, returning=True)
 
 
 def _dispatch(delivery_id: int, countdown: float = 0) -> None:

@@ -1,0 +1,63 @@
+"""Plain SQL for the ingest hot paths (docs/performance.md): statements that change different tables and do
+not read each other's results run as one statement on PostgreSQL, one after the other elsewhere.
+
+On PostgreSQL, ``execute_together`` wraps the statements as data-modifying CTEs of a single statement: one
+round trip, one prepared plan, instead of one of each per statement. All CTEs see the database as it was
+before the statement, so the statements must not depend on each other's changes; a statement's RETURNING
+rows come back as they would from running it alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: Sequence[Any]
+    returning: bool = False  # the SQL ends with a RETURNING clause whose rows the caller wants
+
+
+def execute_together(statements: Iterable[Statement | None]) -> list[Rows]:
+    """Run the statements in the current transaction; the RETURNING rows of each, in the order given (an
+    empty list for the others, and for None entries, which are skipped)."""
+    given = list(statements)
+    todo = [(index, statement) for index, statement in enumerate(given) if statement is not None]
+    results: list[Rows] = [[] for _ in given]
+    if connection.vendor != "postgresql" or len(todo) < 2:
+        for index, statement in todo:
+            results[index] = _run(statement)
+        return results
+    for (index, _), rows in zip(todo, _run_as_one([statement for _, statement in todo]), strict=True):
+        results[index] = rows
+    return results
+
+
+def _run(statement: Statement) -> Rows:
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, list(statement.params))
+        return list(cursor.fetchall()) if statement.returning else []
+
+
+def _run_as_one(statements: list[Statement]) -> list[Rows]:
+    steps, params, outputs = [], [], []
+    for index, statement in enumerate(statements):
+        steps.append(f"step{index} AS ({statement.sql})")
+        params += list(statement.params)
+        if statement.returning:
+            outputs.append(f"SELECT {index}, row_to_json(step{index})::text FROM step{index}")
+    tail = " UNION ALL ".join(outputs) if outputs else "SELECT NULL, NULL WHERE false"
+    results: list[Rows] = [[] for _ in statements]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(steps)} {tail}", params)
+        for index, row in cursor.fetchall():
+            results[index].append(tuple(json.loads(row).values()))
+    return results
