@@ -78,12 +78,6 @@ def evse_rows_change(*, location: Location, previous: Doc | None, uid: str | Non
     return change
 
 
-def evse_rows_sync(*, location: Location, previous: Doc | None, uid: str | None = None) -> None:
-    """Apply ``evse_rows_change`` on its own (pushes that write the Location row separately)."""
-    change = evse_rows_change(location=location, previous=previous, uid=uid)
-    change.finish(execute_together(change.statements())[0])
-
-
 def _evses(document: Doc | None, uid: str | None) -> dict[str, Doc]:
     evses = {evse["uid"].upper(): evse for evse in (document or {}).get("evses") or []}
     if uid is None:

@@ -11,6 +11,7 @@ import logging
 import random
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -34,22 +35,12 @@ def delivery_enqueue(
     return deliveries_queued(execute_together([statement])[0])
 
 
-def delivery_broadcast(
-    *,
-    module: str,
-    object_key: str,
-    roles: tuple[str, ...],
-    exclude: Platform | None,
-    target: str = "",
-    correlation_id: str = "",
-) -> int:
+def delivery_broadcast(**object_and_receivers: Any) -> int:
     """Queue an object for every connected platform with one of ``roles`` that implements the receiver
     interface of ``module`` (the same set as ``parties.selectors.receivers_for``), ``exclude`` left out.
-    One statement whatever the number of receivers. Returns the number of rows queued or merged."""
-    statement = broadcast_statement(
-        module=module, object_key=object_key, roles=roles, exclude=exclude, target=target, correlation_id=correlation_id
-    )
-    return deliveries_queued(execute_together([statement])[0])
+    One statement whatever the number of receivers; the arguments are ``broadcast_statement``'s. Returns
+    the number of rows queued or merged."""
+    return deliveries_queued(execute_together([broadcast_statement(**object_and_receivers)])[0])
 
 
 def broadcast_statement(
