@@ -2,9 +2,10 @@
 
 The changes are found by comparing the previous and the new document (the rows mirror the previous one), so
 the rows are not read. ``EvseRowsChange.statements()`` are the two statements of the usual push: one UPDATE of
-the changed rows (a CASE per column) and one INSERT of the history entries of the rows that exist; they run
-together with the Location's own UPDATE (``ocpi_hub.db.execute_together``). ``finish()`` then creates the
-rows of EVSEs seen for the first time, with their history. This is the ingest hot path (bench scenario B), so
+the changed rows and one INSERT of the history entries of the rows that exist (their values passed as one JSON
+parameter, ``ocpi_hub.db.json_rows``); they run together with the Location's own UPDATE
+(``ocpi_hub.db.execute_together``). ``finish()`` then creates the rows of EVSEs seen for the first time, with
+their history. This is the ingest hot path (bench scenario B), so
 the statements are plain SQL (the ORM spent more time building them than the database running them).
 """
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 from locations.documents import Doc, timestamp
 from locations.models import Evse, EvseStatusChange, Location
 from ocpi_hub.api.datetimes import parse_datetime
-from ocpi_hub.db import Rows, Statement, execute_together
+from ocpi_hub.db import Rows, Statement, execute_together, json_param, json_rows
 
 REMOVED = "REMOVED"
 FIELDS = ("uid", "evse_id", "status", "last_updated")
@@ -93,35 +94,36 @@ def _typed(values: Values) -> tuple[str, str, str, datetime]:
     return (*values[:3], parse_datetime(values[3]))
 
 
+_CHANGED = {"uid_key": "text", "uid": "text", "evse_id": "text", "status": "text", "last_updated": "timestamp"}
+_ENTRIES = {"uid_key": "text", "status": "text", "changed_at": "timestamp"}
+EVSE_TABLE = Evse._meta.db_table
+
+
 def _update(location: Location, rows: dict[str, Values]) -> Statement:
-    keys = list(rows)
-    assignments, params = [], []
-    for index, name in enumerate(FIELDS):  # field names are the column names
-        assignments.append(f"{name} = CASE uid_key {' '.join(['WHEN %s THEN %s'] * len(keys))} END")
-        for key in keys:
-            value = rows[key][index]
-            params += [key, _adapt(parse_datetime(value)) if name == "last_updated" else value]
+    changed = [
+        {"uid_key": key, "uid": uid, "evse_id": evse_id, "status": status, "last_updated": parse_datetime(moment)}
+        for key, (uid, evse_id, status, moment) in rows.items()
+    ]
     sql = (
-        f"UPDATE {Evse._meta.db_table} SET {', '.join(assignments)} "
-        f"WHERE location_id = %s AND uid_key IN ({', '.join(['%s'] * len(keys))}) RETURNING uid_key"
+        f"UPDATE {EVSE_TABLE} SET uid = incoming.uid, evse_id = incoming.evse_id, status = incoming.status, "
+        f"last_updated = incoming.last_updated FROM {json_rows('incoming', _CHANGED)} "
+        f"WHERE {EVSE_TABLE}.location_id = %s AND {EVSE_TABLE}.uid_key = incoming.uid_key "
+        f"RETURNING {EVSE_TABLE}.uid_key"
     )
-    return Statement(sql, [*params, location.pk, *keys], returning=True)
+    return Statement(sql, [json_param(changed), location.pk], returning=True)
 
 
 def _history_of_existing(location: Location, history: dict[str, tuple[str, datetime]]) -> Statement | None:
     """History entries of the rows that exist before the push (the others are added by ``finish``)."""
     if not history:
         return None
-    entries = " UNION ALL ".join(["SELECT %s AS uid_key, %s AS status, %s AS changed_at"] * len(history))
-    params: list[Any] = [_adapt(timezone.now())]
-    for key, (status, changed_at) in history.items():
-        params += [key, status, _adapt(changed_at)]
+    entries = [{"uid_key": key, "status": status, "changed_at": at} for key, (status, at) in history.items()]
     sql = (
         f"INSERT INTO {HISTORY_TABLE} (evse_id, status, changed_at, recorded_at) "
-        f"SELECT evse.id, entry.status, entry.changed_at, %s FROM {Evse._meta.db_table} evse "
-        f"JOIN ({entries}) entry ON entry.uid_key = evse.uid_key WHERE evse.location_id = %s"
+        f"SELECT evse.id, entry.status, entry.changed_at, %s FROM {EVSE_TABLE} evse "
+        f"JOIN {json_rows('entry', _ENTRIES)} ON entry.uid_key = evse.uid_key WHERE evse.location_id = %s"
     )
-    return Statement(sql, [*params, location.pk])
+    return Statement(sql, [_adapt(timezone.now()), json_param(entries), location.pk])
 
 
 def _history(entries: list[tuple[int, str, datetime]]) -> Statement:

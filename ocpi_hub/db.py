@@ -5,6 +5,10 @@ On PostgreSQL, ``execute_together`` wraps the statements as data-modifying CTEs 
 round trip, one prepared plan, instead of one of each per statement. All CTEs see the database as it was
 before the statement, so the statements must not depend on each other's changes; a statement's RETURNING
 rows come back as they would from running it alone.
+
+``json_rows`` passes a list of rows as one JSON parameter that the SQL reads as a table: the statement text
+and its number of parameters stay the same whatever the number of rows, so psycopg keeps its parsed form and
+PostgreSQL its prepared plan.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -61,3 +66,29 @@ def _run_as_one(statements: list[Statement]) -> list[Rows]:
         for index, row in cursor.fetchall():
             results[index].append(tuple(json.loads(row).values()))
     return results
+
+
+_PG_TYPES = {"text": "text", "timestamp": "timestamptz"}
+
+
+def json_rows(alias: str, columns: dict[str, str]) -> str:
+    """A FROM item reading one ``%s`` parameter, a JSON array of objects (``json_param``), as a table named
+    ``alias`` with ``columns`` (name -> "text" or "timestamp")."""
+    if connection.vendor == "postgresql":
+        types = ", ".join(f"{name} {_PG_TYPES[kind]}" for name, kind in columns.items())
+        return f"jsonb_to_recordset(%s::jsonb) AS {alias}({types})"
+    fields = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in columns)
+    return f"(SELECT {fields} FROM json_each(%s)) AS {alias}"
+
+
+def json_param(rows: Iterable[dict[str, Any]]) -> str:
+    """The parameter of a ``json_rows`` table; datetimes as the database stores them."""
+    return json.dumps([{name: _json_value(value) for name, value in row.items()} for row in rows])
+
+
+def _json_value(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    if connection.vendor == "postgresql":
+        return value.isoformat()
+    return connection.ops.adapt_datetimefield_value(value)
