@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready, worker_shutdown
 
 from parties.models import Platform
-from parties.services import alive
+from parties.services import alive, dispatch
 from parties.services.delivery import deliveries_sweep, delivery_attempt
 
 
@@ -31,3 +34,13 @@ def check_alive() -> int:
 def check_platform_alive(platform_id: int) -> bool:
     platform = Platform.objects.filter(pk=platform_id).first()
     return alive.platform_check_alive(platform=platform) if platform else False
+
+
+@worker_ready.connect
+def _start_outbox_listener(**kwargs: Any) -> None:
+    dispatch.listener_start()
+
+
+@worker_shutdown.connect
+def _stop_outbox_listener(**kwargs: Any) -> None:
+    dispatch.listener_stop()

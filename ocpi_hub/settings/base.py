@@ -173,6 +173,10 @@ OCPI_HUB_SWEEP_INTERVAL = env_float("OCPI_HUB_SWEEP_INTERVAL", 15.0)
 # A due row is re-dispatched by the sweeper only when overdue by this long (its own message may still be queued).
 OCPI_HUB_SWEEP_GRACE = env_float("OCPI_HUB_SWEEP_GRACE", max(2 * OCPI_HUB_SWEEP_INTERVAL, 5.0))
 OCPI_HUB_UNAUTHORIZED_FLAG_AFTER = env_int("OCPI_HUB_UNAUTHORIZED_FLAG_AFTER", 3)
+# How queued rows reach the workers (parties/services/dispatch.py): "notify" (PostgreSQL only: the outbox
+# statement NOTIFYs, a listener in the Celery worker publishes the tasks) or "on_commit" (the web process
+# publishes each task when its transaction commits; always so on SQLite).
+OCPI_HUB_DISPATCH = os.environ.get("OCPI_HUB_DISPATCH", "notify")
 
 # --- Still-alive check --------------------------------------------------------------------------
 OCPI_HUB_ALIVE_SILENCE = env_float("OCPI_HUB_ALIVE_SILENCE", 300.0)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from ocpi_hub.db import Rows, Statement, execute_together
 from parties import client, outbound
 from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, InterfaceRole, Platform
+from parties.services import dispatch
 
 logger = logging.getLogger(__name__)
 PENDING, IN_FLIGHT = DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT
@@ -31,8 +32,18 @@ def delivery_enqueue(
 ) -> int:
     """Queue the newest state of an object for one receiver. Call inside the transaction of the change.
     Returns the number of rows queued or merged (1)."""
-    statement = _queue_statement(_FOR_ONE, [receiver.pk], module, object_key, target, correlation_id)
+    statement = enqueue_statement(
+        receiver_id=receiver.pk, module=module, object_key=object_key, target=target, correlation_id=correlation_id
+    )
     return deliveries_queued(execute_together([statement])[0])
+
+
+def enqueue_statement(
+    *, receiver_id: int, module: str, object_key: str, target: str = "", correlation_id: str = ""
+) -> Statement:
+    """``delivery_enqueue`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its rows
+    to ``deliveries_queued``."""
+    return _queue_statement(_FOR_ONE, [receiver_id], module, object_key, target, correlation_id)
 
 
 def delivery_broadcast(**object_and_receivers: Any) -> int:
@@ -60,9 +71,11 @@ def broadcast_statement(
 
 
 def deliveries_queued(rows: Rows) -> int:
-    """Dispatch the rows an outbox statement returned, once the transaction commits; their number."""
-    for (delivery_id,) in rows:
-        transaction.on_commit(partial(_dispatch, delivery_id))
+    """Dispatch the rows an outbox statement returned, once the transaction commits (unless the statement
+    NOTIFYed them: ``parties.services.dispatch``); their number."""
+    if not dispatch.notify_enabled():
+        for row in rows:
+            transaction.on_commit(partial(delivery_dispatch, row[0]))
     return len(rows)
 
 
@@ -88,7 +101,7 @@ ON CONFLICT (receiver_id, module, object_key) WHERE status = 'pending' DO UPDATE
         ELSE ''
     END,
     updated_at = excluded.updated_at
-RETURNING id
+RETURNING id{notify}
 """
 _FOR_ONE = "platform.id = %s"
 _FOR_BROADCAST = """platform.status = %s
@@ -106,10 +119,11 @@ def _queue_statement(
     parent = target.rpartition("/")[0]
     params = [module, object_key, target, now, now, correlation_id[:100], now, now, *where_params]
     params += [parent, parent, parent, f"{parent}/", parent]
-    return Statement(_QUEUE.format(where=where), params, returning=True)
+    return Statement(_QUEUE.format(where=where, notify=dispatch.notify_returning()), params, returning=True)
 
 
-def _dispatch(delivery_id: int, countdown: float = 0) -> None:
+def delivery_dispatch(delivery_id: int, countdown: float = 0) -> None:
+    """Publish the ``deliver`` task of a row (it claims the row, so a second message for it is harmless)."""
     from parties.tasks import deliver
 
     try:
@@ -265,7 +279,7 @@ def _retry_or_die(delivery: Delivery, *, error: str, reply: client.Reply | None 
     if updated == "superseded":
         return updated
     if delay < 300:
-        transaction.on_commit(lambda: _dispatch(delivery.pk, countdown=delay))
+        transaction.on_commit(lambda: delivery_dispatch(delivery.pk, countdown=delay))
     return "retry"
 
 
@@ -284,7 +298,7 @@ def _release(delivery: Delivery, status: str, *, error: str, reply: client.Reply
             status = DeliveryStatus.SUPERSEDED
         Delivery.objects.filter(pk=delivery.pk, status=IN_FLIGHT).update(**values)
         for sibling in _sibling_pending(delivery).values_list("pk", flat=True):
-            transaction.on_commit(partial(_dispatch, sibling))
+            transaction.on_commit(partial(delivery_dispatch, sibling))
     return str(status)
 
 
@@ -303,9 +317,10 @@ def _sweep_grace() -> float:
     return float(grace) if grace is not None else max(2 * settings.OCPI_HUB_SWEEP_INTERVAL, 5.0)
 
 
-def deliveries_sweep(*, limit: int = 500) -> int:
+def deliveries_sweep(*, limit: int = 500, grace: float | None = None) -> int:
     """Recover expired leases and re-dispatch due rows whose message may have been lost: rows due for longer
-    than the grace period, and rows just released from an expired lease."""
+    than the grace period (``OCPI_HUB_SWEEP_GRACE`` unless given), and rows just released from an expired
+    lease."""
     now = timezone.now()
     released = []
     for delivery in Delivery.objects.filter(status=IN_FLIGHT, lease_until__lt=now):
@@ -317,7 +332,8 @@ def deliveries_sweep(*, limit: int = 500) -> int:
         object_key=OuterRef("object_key"),
         status=IN_FLIGHT,
     )
-    overdue = Q(next_attempt_at__lte=now - timedelta(seconds=_sweep_grace())) | Q(pk__in=released)
+    grace = _sweep_grace() if grace is None else grace
+    overdue = Q(next_attempt_at__lte=now - timedelta(seconds=grace)) | Q(pk__in=released)
     due = (
         Delivery.objects.filter(overdue, status=PENDING)
         .exclude(Exists(busy))
@@ -326,7 +342,7 @@ def deliveries_sweep(*, limit: int = 500) -> int:
     )
     ids = list(due)
     for pk in ids:
-        _dispatch(pk)
+        delivery_dispatch(pk)
     return len(ids)
 
 
@@ -347,6 +363,6 @@ def deliveries_redrive(*, deliveries) -> int:
                 completed_at=None,
                 last_error="",
             )
-            transaction.on_commit(partial(_dispatch, delivery.pk))
+            transaction.on_commit(partial(delivery_dispatch, delivery.pk))
             count += 1
     return count
