@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 Rows = list[tuple[Any, ...]]
 
@@ -92,3 +92,53 @@ def _json_value(value: Any) -> Any:
     if connection.vendor == "postgresql":
         return value.isoformat()
     return connection.ops.adapt_datetimefield_value(value)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A SELECT returning at most one row of ``columns`` columns, the first never NULL (say LIMIT 1)."""
+
+    sql: str
+    params: Sequence[Any]
+    columns: int = 1
+
+
+def lookup_together(lookups: dict[str, Lookup]) -> dict[str, tuple[Any, ...] | None]:
+    """Run the lookups as one query (each a derived table LEFT JOINed to a one-row base); their row by name,
+    None where a lookup found nothing. Both databases run it."""
+    if not lookups:
+        return {}
+    names = list(lookups)
+    columns = ", ".join(f"l{index}.*" for index in range(len(names)))
+    joins = " ".join(f"LEFT JOIN ({lookups[name].sql}) AS l{index} ON 1 = 1" for index, name in enumerate(names))
+    params = [param for name in names for param in lookups[name].params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM (SELECT 1 AS one) AS base {joins}", params)
+        row = cursor.fetchone()
+    found: dict[str, tuple[Any, ...] | None] = {}
+    start = 0
+    for name in names:
+        part = tuple(row[start : start + lookups[name].columns])
+        found[name] = part if part[0] is not None else None
+        start += lookups[name].columns
+    return found
+
+
+def insert_statement(instance: models.Model) -> Statement:
+    """The INSERT ``instance.save()`` would send for a new row (auto_now_add and defaults applied), RETURNING
+    its primary key; without the ORM's statement building (the hot paths run it with others)."""
+    meta = instance._meta
+    fields = [field for field in meta.concrete_fields if not (field.primary_key and instance.pk is None)]
+    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    columns = ", ".join(_quoted(field.column) for field in fields)
+    sql = (
+        f"INSERT INTO {_quoted(meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_quoted(meta.pk.column if meta.pk else None)}"
+    )
+    return Statement(sql, params, returning=True)
+
+
+def _quoted(name: str | None) -> str:
+    if not name:
+        raise ValueError("a concrete field without a column")
+    return connection.ops.quote_name(name)

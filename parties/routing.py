@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
+from ocpi_hub.db import Lookup
 from ocpi_hub.exceptions import ReceiverNotConnected, UnknownReceiver
 from parties.models import ConnectionStatus, Platform, PlatformRole
 
@@ -30,6 +31,27 @@ def find_party_role(party: PartyRef, roles: Iterable[str]) -> PlatformRole | Non
     )
 
 
+def party_role_lookup(party: PartyRef, roles: Iterable[str]) -> Lookup:
+    """``find_party_role`` as a lookup (``ocpi_hub.db.lookup_together``): the row is (platform id, platform
+    status, country_code, party_id)."""
+    roles = list(roles)
+    sql = (
+        f"SELECT party.platform_id, platform.status, party.country_code, party.party_id "
+        f"FROM {PlatformRole._meta.db_table} party JOIN {Platform._meta.db_table} platform "
+        f"ON platform.id = party.platform_id WHERE party.country_code = %s AND party.party_id = %s "
+        f"AND party.role IN ({', '.join(['%s'] * len(roles))}) ORDER BY party.role LIMIT 1"
+    )
+    return Lookup(sql, [party.country_code.upper(), party.party_id.upper(), *roles], columns=4)
+
+
+def receiver_order(routing: RoutingHeaders | None, candidates: Iterable[PartyRef | None]) -> list[PartyRef]:
+    """The parties ``resolve_receiver`` tries, in order: the OCPI-to-* receiver (unless the hub), the candidates."""
+    ordered: list[PartyRef] = []
+    if routing is not None and routing.receiver is not None and not is_hub(routing.receiver):
+        ordered.append(routing.receiver)
+    return ordered + [party for party in candidates if party is not None]
+
+
 def resolve_receiver(
     *,
     routing: RoutingHeaders | None,
@@ -39,10 +61,7 @@ def resolve_receiver(
 ) -> tuple[Platform, PartyRef]:
     """The platform (and party) to route to: OCPI-to-* first (unless it names the hub), then the
     candidates in order. 4001 when nobody matches, 4003 when the receiver is not connected."""
-    ordered: list[PartyRef] = []
-    if routing is not None and routing.receiver is not None and not is_hub(routing.receiver):
-        ordered.append(routing.receiver)
-    ordered += [party for party in candidates if party is not None]
+    ordered = receiver_order(routing, candidates)
     if not ordered:
         raise UnknownReceiver("No receiver could be determined: set OCPI-to-country-code/OCPI-to-party-id")
     for party in ordered:

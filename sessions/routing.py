@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
-from ocpi_hub.exceptions import UnknownReceiver
-from parties.models import Platform
-from parties.routing import resolve_receiver
+from ocpi_hub.db import Lookup
+from ocpi_hub.exceptions import ReceiverNotConnected, UnknownReceiver
+from parties.models import ConnectionStatus, Platform
+from parties.routing import party_role_lookup, receiver_order, resolve_receiver
 from sessions.selectors import token_store_owner
 
 RECEIVER_ROLES = ("EMSP",)
@@ -19,7 +20,7 @@ RECEIVER_ROLES = ("EMSP",)
 
 def token_receiver(*, routing: RoutingHeaders | None, cdr_token: dict[str, Any]) -> tuple[Platform, PartyRef]:
     """The eMSP platform (and party) a Session or CDR with this CdrToken goes to."""
-    token_party = PartyRef(cdr_token["country_code"].upper(), cdr_token["party_id"].upper())
+    token_party = _token_party(cdr_token)
     try:
         return resolve_receiver(routing=routing, candidates=[token_party], roles=RECEIVER_ROLES)
     except UnknownReceiver:
@@ -27,3 +28,31 @@ def token_receiver(*, routing: RoutingHeaders | None, cdr_token: dict[str, Any])
         if owner is None or owner == token_party:
             raise
         return resolve_receiver(routing=None, candidates=[owner], roles=RECEIVER_ROLES)
+
+
+def receiver_lookups(*, routing: RoutingHeaders | None, cdr_token: dict[str, Any]) -> dict[str, Lookup]:
+    """``token_receiver``'s usual case as lookups (``ocpi_hub.db.lookup_together``); read the result with
+    ``token_receiver_found``."""
+    parties = receiver_order(routing, [_token_party(cdr_token)])
+    return {f"receiver{index}": party_role_lookup(party, RECEIVER_ROLES) for index, party in enumerate(parties)}
+
+
+def token_receiver_found(
+    found: dict[str, Any], *, routing: RoutingHeaders | None, cdr_token: dict[str, Any]
+) -> tuple[int, PartyRef]:
+    """The receiver's platform id (and party) from ``receiver_lookups``' rows; when none of those parties is
+    known, ``token_receiver`` (the token store, or 4001)."""
+    for index, party in enumerate(receiver_order(routing, [_token_party(cdr_token)])):
+        row = found.get(f"receiver{index}")
+        if row is None:
+            continue
+        platform_id, status, country_code, party_id = row
+        if status != ConnectionStatus.CONNECTED:
+            raise ReceiverNotConnected(f"Receiver {party} is {status.lower()}")
+        return platform_id, PartyRef(country_code, party_id)
+    platform, party = token_receiver(routing=routing, cdr_token=cdr_token)
+    return platform.pk, party
+
+
+def _token_party(cdr_token: dict[str, Any]) -> PartyRef:
+    return PartyRef(cdr_token["country_code"].upper(), cdr_token["party_id"].upper())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.apps import apps
@@ -11,6 +10,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import QuerySet, prefetch_related_objects
 
 from ocpi_hub.api.routing import PartyRef
+from ocpi_hub.db import Lookup, lookup_together
 from ocpi_hub.exceptions import NotFound
 from parties.models import Platform
 from parties.tenancy import require_own_party
@@ -53,24 +53,6 @@ def session_for_receiver(*, platform: Platform, session_id: str, owner: PartyRef
     return queryset.select_related("owner").order_by("-last_updated").first()
 
 
-def session_for_linking(
-    *, country_code: str, party_id: str, token_uid: str, evse_uid: str, start: datetime, end: datetime
-) -> Session | None:
-    """The newest Session of a CPO with this token uid on this EVSE whose time window overlaps start..end
-    (a Session without end_date_time is open-ended)."""
-    candidates = Session.objects.filter(
-        country_code=country_code,
-        party_id=party_id,
-        token_uid_key=token_uid.upper(),
-        evse_uid_key=evse_uid.upper(),
-        start_date_time__lte=end,
-    ).order_by("-start_date_time")
-    for session in candidates[:20]:
-        if session.end_date_time is None or session.end_date_time >= start:
-            return session
-    return None
-
-
 def token_store_owner(uid: str, token_type: str | None) -> PartyRef | None:
     """The eMSP owning a token according to the Tokens app; None when there is no token store."""
     try:
@@ -81,24 +63,38 @@ def token_store_owner(uid: str, token_type: str | None) -> PartyRef | None:
 
 
 def evse_exists(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> bool | None:
-    """Whether the CPO published this EVSE to the hub; None when that cannot be told (no Locations app or
-    table, a CPO that publishes no Locations through the hub, or an ``#NA`` EVSE)."""
+    """Whether the CPO published this EVSE to the hub; None when that cannot be told (no Locations app, a CPO
+    that publishes no Locations through the hub, or an ``#NA`` EVSE)."""
+    lookups = evse_lookups(country_code=country_code, party_id=party_id, location_id=location_id, evse_uid=evse_uid)
+    return evse_known(lookup_together(lookups))
+
+
+def evse_lookups(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> dict[str, Lookup]:
+    """``evse_exists`` as lookups (to run with others: ``ocpi_hub.db.lookup_together``); read the result with
+    ``evse_known``. None of them when it cannot be told."""
     if NOT_APPLICABLE in (location_id, evse_uid) or not apps.is_installed("locations"):
-        return None
-    try:
-        location_model = apps.get_model("locations", "Location")
-        evse_model = apps.get_model("locations", "Evse")
-    except LookupError:
-        return None
-    owner = {"country_code": country_code, "party_id": party_id}
-    evse = evse_model.objects.filter(
-        **{f"location__{name}": value for name, value in owner.items()},
-        location__location_key=location_id.upper(),
-        uid_key=evse_uid.upper(),
+        return {}
+    locations = apps.get_model("locations", "Location")._meta.db_table
+    evses = apps.get_model("locations", "Evse")._meta.db_table
+    owner = [country_code.upper(), party_id.upper()]
+    evse = (
+        f"SELECT evse.id FROM {evses} evse JOIN {locations} loc ON loc.id = evse.location_id "
+        "WHERE loc.country_code = %s AND loc.party_id = %s AND loc.location_key = %s "
+        "AND evse.uid_key = %s LIMIT 1"
     )
-    if evse.exists():  # the usual case: one query
+    any_location = f"SELECT id FROM {locations} WHERE country_code = %s AND party_id = %s LIMIT 1"
+    return {
+        "evse": Lookup(evse, [*owner, location_id.upper(), evse_uid.upper()]),
+        "cpo_locations": Lookup(any_location, owner),
+    }
+
+
+def evse_known(found: dict[str, Any]) -> bool | None:
+    if "evse" not in found:
+        return None
+    if found["evse"] is not None:
         return True
-    return False if location_model.objects.filter(**owner).exists() else None
+    return False if found["cpo_locations"] is not None else None
 
 
 def error_records_named(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:

@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from django.apps import apps
 
-from cdrs.linking import cdr_link
 from cdrs.models import Cdr
 from cdrs.services import cdr_create
-from cdrs.wire import parse_cdr
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import ConnectionStatus, Platform, PlatformRole
 from sessions.selectors import evse_exists
@@ -41,9 +39,9 @@ def _codes(cdr: Cdr) -> list[str]:
 
 def test_link_by_session_id_is_case_insensitive(cpo):
     _put_session(cpo, session_id="s1")
-    link = cdr_link(country_code="NL", party_id="CPA", doc=parse_cdr("2.2.1", cdr_body(session_id="S1")))
-    assert link.session is not None
-    assert (link.method, link.session.session_id) == ("session_id", "s1")
+    result = cdr_create(platform=cpo, version="2.2.1", body=cdr_body(session_id="S1"))
+    assert result.cdr.session is not None
+    assert (result.cdr.link_method, result.cdr.session.session_id) == ("session_id", "s1")
 
 
 def test_link_by_token_evse_and_overlapping_time_window(cpo):
