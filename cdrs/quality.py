@@ -17,6 +17,7 @@ warnings too (``enforce``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -328,14 +329,29 @@ _OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}
 
 
 def _check_offsets(report: Report, raw: Any, path: str) -> None:
-    """Record every DateTime string of the raw body that carries a non-zero UTC offset."""
-    if isinstance(raw, dict):
-        for key, value in raw.items():
-            _check_offsets(report, value, f"{path}.{key}" if path else str(key))
-    elif isinstance(raw, list):
-        for index, value in enumerate(raw):
-            _check_offsets(report, value, f"{path}[{index}]")
-    elif isinstance(raw, str):
-        match = _OFFSET.match(raw)
+    """Record every DateTime string of the raw body that carries a non-zero UTC offset (paths are spelt
+    only for those: this walks every value of every Session and CDR)."""
+    if not isinstance(raw, dict | list):
+        return
+    for parts, text in _offset_strings(raw, ()):
+        match = _OFFSET.match(text)
         if match and match.group(2).strip("+-").replace(":", "").strip("0"):
-            report.add("NON_UTC_OFFSET", path, f"'{raw}' is not UTC (converted)")
+            report.add("NON_UTC_OFFSET", _path(path, parts), f"'{text}' is not UTC (converted)")
+
+
+def _offset_strings(raw: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """The strings of ``raw`` shaped like a DateTime with an offset (…±HH:MM or …±HHMM), with their paths."""
+    items = raw.items() if isinstance(raw, dict) else enumerate(raw)
+    for key, value in items:
+        if isinstance(value, str):
+            if len(value) >= 24 and (value[-6] in "+-" or value[-5] in "+-"):
+                yield (*parts, key), value
+        elif isinstance(value, dict | list):
+            yield from _offset_strings(value, (*parts, key))
+
+
+def _path(prefix: str, parts: tuple[str | int, ...]) -> str:
+    text = prefix
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text

@@ -13,6 +13,7 @@ PostgreSQL its prepared plan.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -127,15 +128,21 @@ def lookup_together(lookups: dict[str, Lookup]) -> dict[str, tuple[Any, ...] | N
 def insert_statement(instance: models.Model) -> Statement:
     """The INSERT ``instance.save()`` would send for a new row (auto_now_add and defaults applied), RETURNING
     its primary key; without the ORM's statement building (the hot paths run it with others)."""
-    meta = instance._meta
-    fields = [field for field in meta.concrete_fields if not (field.primary_key and instance.pk is None)]
+    fields, sql = _insert_sql(type(instance), with_pk=instance.pk is not None)
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    return Statement(sql, params, returning=True)
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], *, with_pk: bool) -> tuple[list[Any], str]:
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if with_pk or not field.primary_key]
     columns = ", ".join(_quoted(field.column) for field in fields)
     sql = (
         f"INSERT INTO {_quoted(meta.db_table)} ({columns}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_quoted(meta.pk.column if meta.pk else None)}"
     )
-    return Statement(sql, params, returning=True)
+    return fields, sql
 
 
 def _quoted(name: str | None) -> str:

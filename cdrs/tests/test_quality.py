@@ -248,6 +248,15 @@ def test_non_utc_offsets_are_recorded_for_lenient_platforms():
     assert _cdr_codes(lenient=True, last_updated="2024-05-01T12:05:00+00:00") == []
 
 
+def test_non_utc_offsets_are_named_by_their_path_in_nested_objects():
+    raw = cdr_body("2.2.1")
+    raw["charging_periods"][1]["start_date_time"] = raw["charging_periods"][1]["start_date_time"][:-1] + ".5+0100"
+    raw["cdr_token"]["uid"] = "2024-05-01T12:05:00+02:00"  # not a DateTime field, but shaped like one
+    report = cdr_report(parse_cdr("2.2.1", raw, lenient=True), raw, version="2.2.1")
+    offsets = [issue.field for issue in report.issues if issue.code == "NON_UTC_OFFSET"]
+    assert offsets == ["cdr_token.uid", "charging_periods[1].start_date_time"]
+
+
 def test_230_tariff_without_tax_included_is_flagged():
     tariff = {
         "country_code": "NL",
