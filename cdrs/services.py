@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from cdrs.linking import Link, cdr_link, link_issues, link_lookups
 from cdrs.models import Cdr
@@ -27,7 +27,7 @@ from cdrs.selectors import cdr_get, cdr_key_lookup
 from cdrs.wire import parse_cdr
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
-from ocpi_hub.db import Lookup, execute_together, insert_statement, lookup_together
+from ocpi_hub.db import Lookup, execute_atomically, insert_statement, lookup_together
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from parties.services.delivery import deliveries_queued, enqueue_statement
@@ -80,12 +80,11 @@ def cdr_create(
         receiver_id=receiver_id, module=MODULE, object_key=cdr.object_key, correlation_id=correlation_id
     )
     try:
-        with transaction.atomic():
-            inserted, queued = execute_together([insert_statement(cdr), queue])
-            cdr.pk = inserted[0][0]
-            deliveries_queued(queued)
+        inserted, queued = execute_atomically([insert_statement(cdr), queue])
     except IntegrityError:  # the same CDR, posted concurrently, was stored first
         return _duplicate(country_code, party_id, doc)
+    cdr.pk = inserted[0][0]
+    deliveries_queued(queued)
     return CdrResult(cdr, created=True, message=warnings_message(report))
 
 

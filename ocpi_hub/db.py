@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 Rows = list[tuple[Any, ...]]
 
@@ -45,6 +45,16 @@ def execute_together(statements: Iterable[Statement | None]) -> list[Rows]:
     for (index, _), rows in zip(todo, _run_as_one([statement for _, statement in todo]), strict=True):
         results[index] = rows
     return results
+
+
+def execute_atomically(statements: Iterable[Statement | None]) -> list[Rows]:
+    """``execute_together``, all or nothing: on PostgreSQL the statements are one statement, atomic by itself
+    (no BEGIN and COMMIT round trips); elsewhere, and inside a transaction (a savepoint, so that the caller
+    can go on after an IntegrityError), they run in ``transaction.atomic``."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return execute_together(statements)
+    with transaction.atomic():
+        return execute_together(statements)
 
 
 def _run(statement: Statement) -> Rows:
