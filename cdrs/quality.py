@@ -132,9 +132,10 @@ def warnings_message(report: Report) -> str | None:
 # --- the checks ---------------------------------------------------------------------------------------------
 
 
-def session_report(doc: Doc, raw: Any) -> Report:
+def session_report(doc: Doc, raw: Any, *, lenient: bool = False) -> Report:
+    """``lenient``: the Session was parsed with non-UTC offsets converted (then each is recorded)."""
     report = Report()
-    _check_common(report, doc, raw)
+    _check_common(report, doc, raw, lenient)
     completed = doc.get("status") == "COMPLETED"
     if completed:  # an ACTIVE session's totals may run ahead of its periods
         _check_energy(report, doc, "kwh")
@@ -145,9 +146,10 @@ def session_report(doc: Doc, raw: Any) -> Report:
     return report
 
 
-def cdr_report(doc: Doc, raw: Any, *, version: str) -> Report:
+def cdr_report(doc: Doc, raw: Any, *, version: str, lenient: bool = False) -> Report:
+    """``lenient``: the CDR was parsed with non-UTC offsets converted (then each is recorded)."""
     report = Report()
-    _check_common(report, doc, raw)
+    _check_common(report, doc, raw, lenient)
     _check_energy(report, doc, "total_energy")
     _check_total_time(report, doc)
     _check_parking_time(report, doc)
@@ -182,11 +184,12 @@ def error_record_issues(report: Report, doc: Doc, known: dict[str, dict[str, Any
                 )
 
 
-def _check_common(report: Report, doc: Doc, raw: Any) -> None:
+def _check_common(report: Report, doc: Doc, raw: Any, lenient: bool) -> None:
     _check_times(report, doc)
     _check_periods(report, doc)
     _check_currency(report, doc)
-    _check_offsets(report, raw, "")
+    if lenient:  # strict parsing has rejected every DateTime with a non-zero offset already
+        _check_offsets(report, raw, "")
 
 
 def _time(value: str | None) -> datetime | None:

@@ -108,7 +108,7 @@ def cdr_quality(
     """The quality report of a CDR, its Session link and the CDR it credits (raises 2001 when rejected);
     ``found``: the rows of ``cdr_lookups``."""
     country_code, party_id = doc["country_code"].upper(), doc["party_id"].upper()
-    report = cdr_report(doc, raw, version=version)
+    report = cdr_report(doc, raw, version=version, lenient=platform.strictness == "lenient")
     link = cdr_link(found)
     link_issues(report, doc, link)
     original = _credited(report, country_code, party_id, doc)

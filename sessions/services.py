@@ -156,7 +156,7 @@ def _patch_timestamp(body: Doc, lenient: bool) -> datetime:
 
 def session_quality(*, platform: Platform, doc: Doc, raw: Any) -> Report:
     """The quality report of a Session (errors and, on strict platforms, warnings raise 2001)."""
-    report = session_report(doc, raw)
+    report = session_report(doc, raw, lenient=platform.strictness == "lenient")
     known = evse_exists(
         country_code=doc["country_code"].upper(),
         party_id=doc["party_id"].upper(),
