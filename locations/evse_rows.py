@@ -35,14 +35,22 @@ class EvseRowsChange:
 
     location: Location
     changed: dict[str, Values] = field(default_factory=dict)  # uid_key -> new values
+    existing: set[str] = field(default_factory=set)  # uid_keys of the rows there are (the previous document's)
     history: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # uid_key -> (status, changed_at)
 
-    def statements(self) -> tuple[Statement | None, Statement | None]:
+    @property
+    def creates_rows(self) -> bool:
+        """Whether an EVSE is new (its row is created by ``finish``, after the statements)."""
+        return bool(self.changed.keys() - self.existing)
+
+    def statements(self, condition: str = "") -> tuple[Statement | None, Statement | None]:
         """UPDATE of the changed rows (RETURNING the uid_key of each row found), INSERT of the history of
-        the rows that exist; None for either when there is nothing to write."""
+        the rows that exist; None for either when there is nothing to write. ``condition``: SQL ("AND ...")
+        both statements add to their WHERE clause."""
         if not self.changed:
             return None, None
-        return _update(self.location, self.changed), _history_of_existing(self.location, self.history)
+        history = _history_of_existing(self.location, self.history, condition)
+        return _update(self.location, self.changed, condition), history
 
     def finish(self, updated: Rows) -> None:
         """Create the rows the UPDATE did not find (EVSEs seen for the first time) and record their history."""
@@ -65,6 +73,7 @@ def evse_rows_change(*, location: Location, previous: Doc | None, uid: str | Non
     to them) with status REMOVED."""
     change = EvseRowsChange(location)
     old, new = _evses(previous, uid), _evses(location.document, uid)
+    change.existing = set(old)
     for key, evse in new.items():
         values = _values(evse)
         before = _values(old[key]) if key in old else None
@@ -99,7 +108,7 @@ _ENTRIES = {"uid_key": "text", "status": "text", "changed_at": "timestamp"}
 EVSE_TABLE = Evse._meta.db_table
 
 
-def _update(location: Location, rows: dict[str, Values]) -> Statement:
+def _update(location: Location, rows: dict[str, Values], condition: str) -> Statement:
     changed = [
         {"uid_key": key, "uid": uid, "evse_id": evse_id, "status": status, "last_updated": parse_datetime(moment)}
         for key, (uid, evse_id, status, moment) in rows.items()
@@ -107,13 +116,15 @@ def _update(location: Location, rows: dict[str, Values]) -> Statement:
     sql = (
         f"UPDATE {EVSE_TABLE} SET uid = incoming.uid, evse_id = incoming.evse_id, status = incoming.status, "
         f"last_updated = incoming.last_updated FROM {json_rows('incoming', _CHANGED)} "
-        f"WHERE {EVSE_TABLE}.location_id = %s AND {EVSE_TABLE}.uid_key = incoming.uid_key "
+        f"WHERE {EVSE_TABLE}.location_id = %s AND {EVSE_TABLE}.uid_key = incoming.uid_key {condition} "
         f"RETURNING {EVSE_TABLE}.uid_key"
     )
     return Statement(sql, [json_param(changed), location.pk], returning=True)
 
 
-def _history_of_existing(location: Location, history: dict[str, tuple[str, datetime]]) -> Statement | None:
+def _history_of_existing(
+    location: Location, history: dict[str, tuple[str, datetime]], condition: str
+) -> Statement | None:
     """History entries of the rows that exist before the push (the others are added by ``finish``)."""
     if not history:
         return None
@@ -121,7 +132,7 @@ def _history_of_existing(location: Location, history: dict[str, tuple[str, datet
     sql = (
         f"INSERT INTO {HISTORY_TABLE} (evse_id, status, changed_at, recorded_at) "
         f"SELECT evse.id, entry.status, entry.changed_at, %s FROM {EVSE_TABLE} evse "
-        f"JOIN {json_rows('entry', _ENTRIES)} ON entry.uid_key = evse.uid_key WHERE evse.location_id = %s"
+        f"JOIN {json_rows('entry', _ENTRIES)} ON entry.uid_key = evse.uid_key WHERE evse.location_id = %s {condition}"
     )
     return Statement(sql, [_adapt(timezone.now()), json_param(entries), location.pk])
 

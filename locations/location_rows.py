@@ -1,6 +1,12 @@
-"""The Location row on the push path: read and lock it, write it back. Plain SQL that PostgreSQL and SQLite
-both run, because this is the ingest hot path (bench scenario B): building these statements through the ORM
-cost more than running them. Creating a Location (once per Location) still goes through the ORM.
+"""The Location row on the push path: read it (and lock it, or note its version), write it back. Plain SQL,
+because this is the ingest hot path (bench scenario B): building these statements through the ORM cost more
+than running them. Creating a Location (once per Location) still goes through the ORM.
+
+Two ways to keep concurrent pushes of one Location apart (``locations.services``):
+- locked: ``location_lock`` in a transaction, then the write (both databases);
+- optimistic, PostgreSQL only: ``location_read`` without a transaction notes the row version (``xmin``, which
+  every update of the row changes); ``location_update(version=...)`` writes only if the row still has that
+  version, and the push's other statements run only if it did (``APPLIED``), all in one statement.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ UPDATE locations_location SET owner_id = %s, location_id = %s, location_key = %s
     last_updated = %s, document = %s, updated_at = %s
 WHERE id = %s
 """
+_READ = _LOCK.replace("SELECT id,", "SELECT xmin::text, id,")
+SAVED = "saved"  # the name of the versioned UPDATE in the push's statement
+APPLIED = f"AND EXISTS (SELECT 1 FROM {SAVED})"  # the condition of the push's other statements
 
 
 def location_lock(ref: LocationRef) -> Location | None:
@@ -34,8 +43,20 @@ def location_lock(ref: LocationRef) -> Location | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [ref.country_code, ref.party_id, ref.location_id.upper()])
         row = cursor.fetchone()
+    return _location(ref, row) if row is not None else None
+
+
+def location_read(ref: LocationRef) -> tuple[Location | None, str]:
+    """PostgreSQL: the Location at ``ref`` as ``location_lock`` gives it, unlocked, and its row version."""
+    with connection.cursor() as cursor:
+        cursor.execute(_READ, [ref.country_code, ref.party_id, ref.location_id.upper()])
+        row = cursor.fetchone()
     if row is None:
-        return None
+        return None, ""
+    return _location(ref, row[1:]), row[0]
+
+
+def _location(ref: LocationRef, row: tuple[Any, ...]) -> Location:
     pk, owner_id, location_id, publish, document = row
     return Location(
         id=pk,
@@ -49,9 +70,12 @@ def location_lock(ref: LocationRef) -> Location | None:
     )
 
 
-def location_update(location: Location, *, owner_id: int, document: Doc, last_updated: datetime) -> Statement:
-    """The UPDATE writing a locked Location's new document (and the columns derived from it); the instance
-    is updated at once, the statement is for ``ocpi_hub.db.execute_together``."""
+def location_update(
+    location: Location, *, owner_id: int, document: Doc, last_updated: datetime, version: str = ""
+) -> Statement:
+    """The UPDATE writing a Location's new document (and the columns derived from it); the instance is
+    updated at once, the statement is for ``ocpi_hub.db.execute_together``. With ``version`` (optimistic
+    push): only if the row still has that version, RETURNING its id as the CTE ``SAVED``."""
     location.owner_id = owner_id
     location.location_id = document["id"]
     location.location_key = document["id"].upper()
@@ -63,4 +87,6 @@ def location_update(location: Location, *, owner_id: int, document: Doc, last_up
     adapt = connection.ops.adapt_datetimefield_value
     params: list[Any] = [owner_id, location.location_id, location.location_key, location.publish]
     params += [adapt(last_updated), prepared, adapt(location.updated_at), location.pk]
+    if version:
+        return Statement(_UPDATE + " AND xmin = %s::xid RETURNING id", [*params, version], True, SAVED)
     return Statement(_UPDATE, params)

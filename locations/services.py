@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
 from locations.evse_rows import evse_rows_change
-from locations.location_rows import location_lock, location_update
+from locations.location_rows import APPLIED, location_lock, location_read, location_update
 from locations.models import Location
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
@@ -75,16 +75,15 @@ def location_put(
     ref = _checked(platform, ref, body)
     part = _PARSERS[ref.level](version, body, lenient=lenient)
 
-    def put() -> PushResult:
-        location = location_lock(ref)
+    def put(location: Location | None, version: str) -> PushResult:
         if location is None:
             if ref.level != "location":
                 raise _unknown(ref, "location")
         elif ref.level == "connector" and find_evse(location.document, ref.evse_uid or "") is None:
             raise _unknown(ref, "evse")
-        return _store(platform, location, ref, part, correlation_id)
+        return _store(platform, location, ref, part, correlation_id, version)
 
-    return _atomic_with_retry(put)
+    return _push(ref, put)
 
 
 def location_patch(
@@ -100,17 +99,16 @@ def location_patch(
     ref = _checked(platform, ref, body)
     changed_at = _patch_timestamp(body, lenient)
 
-    def patch() -> PushResult:
-        location = location_lock(ref)
+    def patch(location: Location | None, row_version: str) -> PushResult:
         current = find_part(location.document, ref.evse_uid, ref.connector_id) if location else None
         if location is None or current is None:
             raise _unknown(ref, "location" if location is None else ref.level)
         if changed_at < timestamp(current):
             return PushResult(applied=False, message=STALE)
         part = _PARSERS[ref.level](version, merge_patch(current, body), lenient=lenient)
-        return _store(platform, location, ref, part, correlation_id)
+        return _store(platform, location, ref, part, correlation_id, row_version)
 
-    return _atomic_with_retry(patch)
+    return _push(ref, patch)
 
 
 # --- checks ---------------------------------------------------------------------------------------------------
@@ -149,6 +147,23 @@ def _unknown(ref: LocationRef, level: str) -> InvalidParameters:
     return InvalidParameters(f"Unknown {names[level]}: PUT it first")
 
 
+class _Contended(Exception):
+    """The optimistic push could not be applied as read: go the locked way."""
+
+
+def _push(ref: LocationRef, apply: Callable[[Location | None, str], PushResult]) -> PushResult:
+    """``apply(location, version)`` to the stored Location at ``ref``. On PostgreSQL first optimistically
+    (read without a lock, write only if the row is unchanged: no transaction, two round trips); when that
+    does not apply (a concurrent push changed the Location, or the push creates rows), and elsewhere, in a
+    transaction with the row locked."""
+    if connection.vendor == "postgresql":
+        try:
+            return apply(*location_read(ref))
+        except _Contended:
+            pass
+    return _atomic_with_retry(lambda: apply(location_lock(ref), ""))
+
+
 def _atomic_with_retry(work: Callable[[], T]) -> T:
     """Run ``work`` in a transaction; once more if a concurrent push created the same Location first."""
     try:
@@ -163,8 +178,10 @@ def _atomic_with_retry(work: Callable[[], T]) -> T:
 
 
 def _store(
-    platform: Platform, location: Location | None, ref: LocationRef, part: Doc, correlation_id: str
+    platform: Platform, location: Location | None, ref: LocationRef, part: Doc, correlation_id: str, version: str
 ) -> PushResult:
+    """Write ``part`` at ``ref`` of the read ``location``; ``version``: its row version when read without a
+    lock (raises ``_Contended`` when the write cannot be applied that way)."""
     repeated = duplicate_id(part, ref.level)
     if repeated is not None:
         raise InvalidParameters(f"{repeated}: used twice (ids are case-insensitive)")
@@ -173,13 +190,21 @@ def _store(
         return PushResult(applied=False, message=STALE)
     if current == part:
         return PushResult(applied=False, message=UNCHANGED)
-    was_published, previous = (location.publish, location.document) if location is not None else (False, None)
-    document = with_part(previous, ref, part) if previous is not None else part
     if location is None:
-        location, save = _create(platform, ref, document), None
+        if version:
+            raise _Contended
+        location = _create(platform, ref, part)
+        previous, was_published, save = None, False, None
     else:
-        save = location_update(location, owner_id=platform.pk, document=document, last_updated=timestamp(document))
+        previous, was_published = location.document, location.publish
+        document = with_part(previous, ref, part)
+        save = location_update(
+            location, owner_id=platform.pk, document=document, last_updated=timestamp(document), version=version
+        )
     evses = evse_rows_change(location=location, previous=previous, uid=ref.evse_uid)
+    if version and evses.creates_rows:
+        raise _Contended
+    condition = APPLIED if version else ""
     broadcast = None
     if location.publish or was_published:
         broadcast = broadcast_statement(
@@ -189,9 +214,12 @@ def _store(
             exclude=platform,
             target=_target(ref),
             correlation_id=correlation_id,
+            condition=condition,
         )
     # one statement on PostgreSQL: the Location row, the EVSE rows and their history, the outbox rows
-    _, evses_updated, _, queued = execute_together([save, *evses.statements(), broadcast])
+    saved, evses_updated, _, queued = execute_together([save, *evses.statements(condition), broadcast])
+    if version and not saved:
+        raise _Contended  # changed since it was read: nothing was written
     evses.finish(evses_updated)
     deliveries_queued(queued)
     return PushResult(applied=True)

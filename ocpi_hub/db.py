@@ -30,6 +30,7 @@ class Statement:
     sql: str
     params: Sequence[Any]
     returning: bool = False  # the SQL ends with a RETURNING clause whose rows the caller wants
+    name: str = ""  # its name as a CTE of ``execute_together`` (the others may read its RETURNING rows)
 
 
 def execute_together(statements: Iterable[Statement | None]) -> list[Rows]:
@@ -66,10 +67,11 @@ def _run(statement: Statement) -> Rows:
 def _run_as_one(statements: list[Statement]) -> list[Rows]:
     steps, params, outputs = [], [], []
     for index, statement in enumerate(statements):
-        steps.append(f"step{index} AS ({statement.sql})")
+        name = statement.name or f"step{index}"
+        steps.append(f"{name} AS ({statement.sql})")
         params += list(statement.params)
         if statement.returning:
-            outputs.append(f"SELECT {index}, row_to_json(step{index})::text FROM step{index}")
+            outputs.append(f"SELECT {index}, row_to_json({name})::text FROM {name}")
     tail = " UNION ALL ".join(outputs) if outputs else "SELECT NULL, NULL WHERE false"
     results: list[Rows] = [[] for _ in statements]
     with connection.cursor() as cursor:

@@ -3,13 +3,15 @@ suite runs on (one statement on PostgreSQL, one per part elsewhere)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from locations.documents import LocationRef
-from locations.models import Evse, EvseStatusChange
-from locations.services import location_put
+from locations.models import Evse, EvseStatusChange, Location
+from locations.services import location_patch, location_put
 from locations.tests.helpers import evse, location, ts
 from ocpi_hub.db import Statement, execute_together
 from parties.models import Delivery, Endpoint, Platform, PlatformRole
@@ -66,3 +68,62 @@ def test_a_location_push_is_the_lock_and_one_statement_on_postgresql():
     assert Evse.objects.get().status == "CHARGING"
     assert list(EvseStatusChange.objects.order_by("id").values_list("status", flat=True)) == ["AVAILABLE", "CHARGING"]
     assert list(Delivery.objects.values_list("receiver", flat=True)) == [emsp.pk]
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the optimistic push is PostgreSQL only")
+@pytest.mark.django_db(transaction=True)  # the row version is the writing transaction's: commit each push
+def test_a_push_read_before_a_concurrent_change_writes_nothing_optimistically():
+    from locations.location_rows import location_read
+    from locations.services import _Contended, _store
+    from locations.wire import parse_evse
+
+    cpo, emsp = platform("cpo", "CPO", "CPO"), platform("emsp", "EMSP", "EMA")
+    ref = LocationRef("NL", "CPO", "LOC1")
+    body = location(evses=[evse("E1", status="AVAILABLE", last_updated=ts(0))], last_updated=ts(0))
+    location_put(platform=cpo, version="2.3.0", ref=ref, body=body)
+    read, version = location_read(ref)
+    assert read is not None
+    assert version
+    location_put(  # a concurrent push changes the row after the read
+        platform=cpo,
+        version="2.3.0",
+        ref=LocationRef("NL", "CPO", "LOC1", "E1"),
+        body=evse("E1", status="CHARGING", last_updated=ts(10)),
+    )
+    Delivery.objects.all().delete()
+    outdated = parse_evse("2.3.0", evse("E1", status="OUTOFORDER", last_updated=ts(20)))
+    with pytest.raises(_Contended):
+        _store(cpo, read, LocationRef("NL", "CPO", "LOC1", "E1"), outdated, "", version)
+    assert Evse.objects.get().status == "CHARGING"
+    assert list(EvseStatusChange.objects.order_by("id").values_list("status", flat=True)) == ["AVAILABLE", "CHARGING"]
+    assert not Delivery.objects.exists()
+    assert emsp.pk  # a receiver existed: the outbox statement ran and queued nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pushes_of_one_location_lose_no_update():
+    """Two CPO threads PATCH different EVSEs of one Location at once: every change is kept (the optimistic
+    write falls back to the locked one when the other thread got in between)."""
+    cpo = platform("cpo", "CPO", "CPO")
+    evses = [evse(uid, last_updated=ts(0)) for uid in ("E1", "E2")]
+    location_put(platform=cpo, version="2.3.0", ref=LocationRef("NL", "CPO", "LOC1"), body=location(evses=evses))
+    statuses = ["CHARGING", "AVAILABLE", "BLOCKED", "OUTOFORDER"] * 5
+
+    def patch_all(uid: str) -> None:
+        try:
+            for second, status in enumerate(statuses, start=1):
+                body = {"status": status, "last_updated": ts(second)}
+                location_patch(platform=cpo, version="2.3.0", ref=LocationRef("NL", "CPO", "LOC1", uid), body=body)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=patch_all, args=(uid,)) for uid in ("E1", "E2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    stored = Location.objects.get().document
+    assert [item["status"] for item in stored["evses"]] == [statuses[-1], statuses[-1]]
+    assert list(Evse.objects.order_by("uid_key").values_list("status", flat=True)) == [statuses[-1]] * 2
+    for row in Evse.objects.all():
+        assert row.status_changes.count() == len(statuses) + 1  # AVAILABLE at creation, then every change

@@ -62,10 +62,11 @@ def broadcast_statement(
     exclude: Platform | None,
     target: str = "",
     correlation_id: str = "",
+    condition: str = "",
 ) -> Statement:
     """``delivery_broadcast`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its
-    rows to ``deliveries_queued``."""
-    where = _FOR_BROADCAST.format(roles=", ".join(["%s"] * len(roles)))
+    rows to ``deliveries_queued``. ``condition``: SQL ("AND ...") added to the receivers' WHERE clause."""
+    where = _FOR_BROADCAST.format(roles=", ".join(["%s"] * len(roles))) + f" {condition}"
     params = [ConnectionStatus.CONNECTED, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
     return _queue_statement(where, params, module, object_key, target, correlation_id)
 
