@@ -18,13 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
 from errors.checks import RecordContext, check_error_record
 from errors.extension import MODULE
 from errors.models import ErrorRecord
 from errors.wire import IDENTITY_FIELDS, PATCHABLE_FIELDS, parse_error_record
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from parties.selectors import receivers_for
@@ -62,7 +61,7 @@ def error_record_put(
     """Create or replace the error record at ``ref``."""
     ref = _checked(platform, ref, body)
     doc = parse_error_record(version, body, lenient=lenient)
-    return _atomic_with_retry(lambda: _apply(platform, ref, doc, correlation_id))
+    return atomic_with_retry(lambda: _apply(platform, ref, doc, correlation_id))
 
 
 def error_record_patch(
@@ -83,7 +82,7 @@ def error_record_patch(
         doc = parse_error_record(version, merged, lenient=lenient)
         return _apply(platform, ref, doc, correlation_id, record=record)
 
-    return _atomic_with_retry(patch)
+    return atomic_with_retry(patch)
 
 
 # --- checks ---------------------------------------------------------------------------------------------------
@@ -112,16 +111,6 @@ def _check_patch_fields(body: Doc, lenient: bool) -> None:
         parse_datetime(body["last_updated"], lenient=lenient)
     except DateTimeFormatError as exc:
         raise InvalidParameters(f"last_updated: {exc}") from None
-
-
-def _atomic_with_retry(work: Any) -> PushResult:
-    """Run ``work`` in a transaction; once more if a concurrent push created the same record first."""
-    try:
-        with transaction.atomic():
-            return work()
-    except IntegrityError:
-        with transaction.atomic():
-            return work()
 
 
 # --- storing and routing --------------------------------------------------------------------------------------

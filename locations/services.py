@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
 from locations.evse_rows import evse_rows_change
@@ -31,7 +31,7 @@ from locations.models import Location
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
-from ocpi_hub.db import execute_together
+from ocpi_hub.db import atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from parties.selectors import receivers_for
@@ -51,7 +51,6 @@ _PARSERS: dict[str, Callable[..., Doc]] = {
     "connector": parse_connector,
 }
 _ID_FIELDS = {"location": "id", "evse": "uid", "connector": "id"}
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -161,17 +160,7 @@ def _push(ref: LocationRef, apply: Callable[[Location | None, str], PushResult])
             return apply(*location_read(ref))
         except _Contended:
             pass
-    return _atomic_with_retry(lambda: apply(location_lock(ref), ""))
-
-
-def _atomic_with_retry(work: Callable[[], T]) -> T:
-    """Run ``work`` in a transaction; once more if a concurrent push created the same Location first."""
-    try:
-        with transaction.atomic():
-            return work()
-    except IntegrityError:
-        with transaction.atomic():
-            return work()
+    return atomic_with_retry(lambda: apply(location_lock(ref), ""))
 
 
 # --- storing --------------------------------------------------------------------------------------------------

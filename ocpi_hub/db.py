@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 Rows = list[tuple[Any, ...]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,17 @@ def execute_atomically(statements: Iterable[Statement | None]) -> list[Rows]:
         return execute_together(statements)
     with transaction.atomic():
         return execute_together(statements)
+
+
+def atomic_with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` in a transaction; once more if it hit a unique constraint (a concurrent push created the
+    same object first: the second run finds it)."""
+    try:
+        with transaction.atomic():
+            return work()
+    except IntegrityError:
+        with transaction.atomic():
+            return work()
 
 
 def _run(statement: Statement) -> Rows:

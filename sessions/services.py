@@ -20,16 +20,14 @@ Rules (OCPI 2.2.1/2.3.0 §Sessions, notes §1.8; design.md §3, §5):
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
-
-from django.db import IntegrityError, transaction
+from typing import Any
 
 from cdrs.quality import Report, enforce, error_record_issues, session_report, warnings_message
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
+from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from parties.services.delivery import delivery_enqueue
@@ -43,7 +41,6 @@ from sessions.wire import parse_session, render_session
 MODULE = "sessions"
 STALE = "Ignored: last_updated is older than the stored Session's"
 UNCHANGED = "Unchanged: identical to the stored Session"
-T = TypeVar("T")
 Doc = dict[str, Any]
 
 
@@ -87,7 +84,7 @@ def session_put(*, push: Push) -> PushResult:
             return PushResult(applied=False, message=STALE)
         return _store(push, current, doc)
 
-    return _atomic_with_retry(put)
+    return atomic_with_retry(put)
 
 
 def session_patch(*, push: Push) -> PushResult:
@@ -105,7 +102,7 @@ def session_patch(*, push: Push) -> PushResult:
         merged = merge_patch(render_session(current.document, push.version), push.body)
         return _store(push, current, parse_session(push.version, merged, lenient=push.lenient))
 
-    return _atomic_with_retry(patch)
+    return atomic_with_retry(patch)
 
 
 def merge_patch(stored: Doc, patch: Doc) -> Doc:
@@ -172,16 +169,6 @@ def session_quality(*, platform: Platform, doc: Doc, raw: Any) -> Report:
 
 def _lock_args(ref: SessionRef) -> dict[str, str]:
     return {"country_code": ref.country_code, "party_id": ref.party_id, "session_id": ref.session_id}
-
-
-def _atomic_with_retry(work: Callable[[], T]) -> T:
-    """Run ``work`` in a transaction; once more if a concurrent push created the same Session first."""
-    try:
-        with transaction.atomic():
-            return work()
-    except IntegrityError:
-        with transaction.atomic():
-            return work()
 
 
 # --- storing --------------------------------------------------------------------------------------------------

@@ -8,14 +8,14 @@ that the delete itself can be pushed; a later PUT brings the Tariff back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters, NotFound
 from parties.models import Platform
 from parties.services.delivery import delivery_broadcast
@@ -29,7 +29,6 @@ CPO_ROLES = ("CPO",)
 BROADCAST_ROLES = ("EMSP", "NSP", "NAP", "OTHER")  # a CPO's broadcast goes to these (notes §2.2)
 STALE = "Ignored: last_updated is older than the stored tariff's"
 UNCHANGED = "Unchanged: identical to the stored tariff"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def tariff_put(
         tariff_broadcast(tariff=tariff, exclude=platform, correlation_id=correlation_id)
         return PushResult(applied=True)
 
-    return _atomic_with_retry(put)
+    return atomic_with_retry(put)
 
 
 def tariff_delete(
@@ -103,13 +102,3 @@ def tariff_broadcast(*, tariff: Tariff, exclude: Platform | None = None, correla
         exclude=exclude or tariff.owner,
         correlation_id=correlation_id,
     )
-
-
-def _atomic_with_retry(work: Callable[[], T]) -> T:
-    """Run ``work`` in a transaction; once more if a concurrent push created the same Tariff first."""
-    try:
-        with transaction.atomic():
-            return work()
-    except IntegrityError:
-        with transaction.atomic():
-            return work()
