@@ -195,6 +195,9 @@ def test_bad_pagination_parameters_are_2001(hub, connected, params):
         ("2016-12-29T17:45:09.2Z", datetime(2016, 12, 29, 17, 45, 9, 200000, tzinfo=UTC)),
         ("2018-01-01T01:08:01.123Z", datetime(2018, 1, 1, 1, 8, 1, 123000, tzinfo=UTC)),
         ("2018-01-01T01:08:01.123456789", datetime(2018, 1, 1, 1, 8, 1, 123456, tzinfo=UTC)),
+        ("2018-01-01T01:08:01.1234Z", datetime(2018, 1, 1, 1, 8, 1, 123400, tzinfo=UTC)),
+        ("2018-01-01t01:08:01z", datetime(2018, 1, 1, 1, 8, 1, tzinfo=UTC)),
+        (" 2018-01-01T01:08:01Z ", datetime(2018, 1, 1, 1, 8, 1, tzinfo=UTC)),
     ],
 )
 def test_datetime_parsing_accepts_utc_forms(text, expected):
@@ -211,6 +214,9 @@ def test_datetime_parsing_accepts_utc_forms(text, expected):
         "2015-06-29T25:00:00Z",
         "",
         "20150629T203909Z",
+        "2015-02-30T00:00:00Z",  # the shape the fast path reads, but no such day
+        "2015-06-29T20:39:60Z",
+        "\uff12015-06-29T20:39:09Z",  # a full-width digit
     ],
 )
 def test_datetime_parsing_rejects_other_forms(text):

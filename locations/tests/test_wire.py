@@ -294,6 +294,19 @@ def test_publish_token_needs_an_identifier() -> None:
     assert "publish_allowed_to[0]: Value error, at least one of uid" in format_validation_error(info.value)
 
 
+@pytest.mark.parametrize("empty", [[], None])
+def test_empty_optional_lists_are_left_out_at_every_level(empty: list[Any] | None) -> None:
+    evse = _evse(capabilities=empty, parking_restrictions=empty, connectors=[_connector(tariff_ids=empty)])
+    doc = parse_location("2.2.1", _location(facilities=empty, related_locations=empty, evses=[evse]))
+    assert not {"facilities", "related_locations"} & doc.keys()
+    assert not {"capabilities", "parking_restrictions"} & doc["evses"][0].keys()
+    assert "tariff_ids" not in doc["evses"][0]["connectors"][0]
+    assert render_location(doc, "2.3.0")["evses"][0]["connectors"][0]["standard"] == "IEC_62196_T2"
+    kept = parse_location("2.2.1", _location())
+    assert kept["facilities"] == ["HOTEL"]
+    assert kept["evses"][0]["connectors"][0]["tariff_ids"] == ["T1"]
+
+
 # --- DateTime handling --------------------------------------------------------------------------------------
 
 

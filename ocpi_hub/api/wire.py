@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     StringConstraints,
     ValidationError,
@@ -85,9 +86,13 @@ def _none_to_list(value: Any) -> Any:
     return [] if value is None else value
 
 
+def _empty(value: Any) -> bool:
+    return not value
+
+
 def ListOf(item: Any) -> Any:  # noqa: N802
-    """OCPI `*` cardinality: a list that may arrive as null or be missing."""
-    return Annotated[list[item], BeforeValidator(_none_to_list)]
+    """OCPI `*` cardinality: a list that may arrive as null or be missing; left out of the output when empty."""
+    return Annotated[list[item], BeforeValidator(_none_to_list), Field(exclude_if=_empty)]
 
 
 URL = String(255)
@@ -95,18 +100,7 @@ URL = String(255)
 
 def render(model: BaseModel) -> dict[str, Any]:
     """JSON-ready dict of a wire model, without None values or empty lists."""
-    return _prune(model.model_dump(mode="json", exclude_none=True, by_alias=True))  # type: ignore[no-any-return]
-
-
-def _prune(value: Any) -> Any:
-    """Drop empty lists from dicts, recursively (only containers are visited: this runs on every push)."""
-    if isinstance(value, dict):
-        pruned = {key: item for key, item in value.items() if item != []}
-        return {key: _prune(item) if isinstance(item, CONTAINERS) else item for key, item in pruned.items()}
-    return [_prune(item) if isinstance(item, CONTAINERS) else item for item in value]
-
-
-CONTAINERS = (dict, list)
+    return model.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:
