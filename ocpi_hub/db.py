@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 
 Rows = list[tuple[Any, ...]]
 T = TypeVar("T")
@@ -153,7 +153,8 @@ def insert_statement(instance: models.Model) -> Statement:
     """The INSERT ``instance.save()`` would send for a new row (auto_now_add and defaults applied), RETURNING
     its primary key; without the ORM's statement building (the hot paths run it with others)."""
     fields, sql = _insert_sql(type(instance), with_pk=instance.pk is not None)
-    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    database = connections[DEFAULT_DB_ALIAS]  # not the ``connection`` proxy: each field asks it several things
+    params = [field.get_db_prep_save(field.pre_save(instance, True), database) for field in fields]
     return Statement(sql, params, returning=True)
 
 
