@@ -4,6 +4,7 @@ document, the eMSP it is routed to, its link to a Session and its data-quality w
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 
 class LinkMethod(models.TextChoices):
@@ -22,6 +23,7 @@ class Cdr(models.Model):
         "parties.Platform",
         on_delete=models.PROTECT,
         related_name="received_cdrs",
+        db_index=False,  # cdr_receiver_page starts with it
         help_text="The eMSP platform this CDR is routed to (the token owner).",
     )
     receiver_country_code = models.CharField(max_length=2)
@@ -33,12 +35,22 @@ class Cdr(models.Model):
     evse_uid_key = models.CharField(max_length=36, help_text="cdr_location.evse_uid, upper case.")
     session_ref = models.CharField(max_length=36, blank=True, help_text="session_id as sent (may be blank).")
     session = models.ForeignKey(
-        "ocpi_sessions.Session", on_delete=models.SET_NULL, null=True, blank=True, related_name="cdrs"
+        "ocpi_sessions.Session",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cdrs",
+        db_index=False,  # cdr_session: linked CDRs only
     )
     link_method = models.CharField(max_length=20, choices=LinkMethod.choices, blank=True, default="")
     credit = models.BooleanField(default=False)
     credit_reference = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credited_by"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credited_by",
+        db_index=False,  # cdr_credit_reference: credit CDRs only
     )
     total_energy = models.FloatField()
     currency = models.CharField(max_length=3)
@@ -56,7 +68,12 @@ class Cdr(models.Model):
         ]
         indexes = [
             models.Index(fields=["receiver", "last_updated", "id"], name="cdr_receiver_page"),
-            models.Index(fields=["link_method"], name="cdr_link_method"),
+            # Partial indexes: only the rows they are looked up by (fewer entries to write per CDR).
+            models.Index(fields=["session"], condition=Q(session__isnull=False), name="cdr_session"),
+            models.Index(
+                fields=["credit_reference"], condition=Q(credit_reference__isnull=False), name="cdr_credit_reference"
+            ),
+            models.Index(fields=["-created_at"], condition=Q(link_method=""), name="cdr_unlinked"),
         ]
 
     def __str__(self) -> str:
