@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.apps import apps
@@ -72,21 +73,30 @@ def evse_exists(*, country_code: str, party_id: str, location_id: str, evse_uid:
 def evse_lookups(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> dict[str, Lookup]:
     """``evse_exists`` as lookups (to run with others: ``ocpi_hub.db.lookup_together``); read the result with
     ``evse_known``. None of them when it cannot be told."""
-    if NOT_APPLICABLE in (location_id, evse_uid) or not apps.is_installed("locations"):
+    statements = _evse_sql()
+    if NOT_APPLICABLE in (location_id, evse_uid) or statements is None:
         return {}
+    evse, any_location = statements
+    owner = [country_code.upper(), party_id.upper()]
+    return {
+        "evse": Lookup(evse, [*owner, location_id.upper(), evse_uid.upper()]),
+        "cpo_locations": Lookup(any_location, owner),
+    }
+
+
+@functools.cache
+def _evse_sql() -> tuple[str, str] | None:
+    """The SQL of ``evse_lookups`` (None without the Locations app); built once, it runs on every CDR POST."""
+    if not apps.is_installed("locations"):
+        return None
     locations = apps.get_model("locations", "Location")._meta.db_table
     evses = apps.get_model("locations", "Evse")._meta.db_table
-    owner = [country_code.upper(), party_id.upper()]
     evse = (
         f"SELECT evse.id FROM {evses} evse JOIN {locations} loc ON loc.id = evse.location_id "
         "WHERE loc.country_code = %s AND loc.party_id = %s AND loc.location_key = %s "
         "AND evse.uid_key = %s LIMIT 1"
     )
-    any_location = f"SELECT id FROM {locations} WHERE country_code = %s AND party_id = %s LIMIT 1"
-    return {
-        "evse": Lookup(evse, [*owner, location_id.upper(), evse_uid.upper()]),
-        "cpo_locations": Lookup(any_location, owner),
-    }
+    return evse, f"SELECT id FROM {locations} WHERE country_code = %s AND party_id = %s LIMIT 1"
 
 
 def evse_known(found: dict[str, Any]) -> bool | None:

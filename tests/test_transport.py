@@ -9,7 +9,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ocpi_hub.api.datetimes import DateTimeFormatError, format_datetime, parse_datetime
+from ocpi_hub.api.datetimes import DateTimeFormatError, canonical_datetime, format_datetime, parse_datetime
 from parties.models import ConnectionStatus, Platform, PlatformRole
 from parties.services.credentials import platform_invite
 from parties.tokens import hash_token
@@ -222,6 +222,32 @@ def test_datetime_parsing_accepts_utc_forms(text, expected):
 def test_datetime_parsing_rejects_other_forms(text):
     with pytest.raises(DateTimeFormatError):
         parse_datetime(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2015-06-29T20:39:09Z",
+        "2015-06-29T20:39:09.000Z",  # JavaScript's toISOString
+        "2015-06-29T20:39:09.5Z",
+        "2015-06-29T20:39:09.120Z",
+        "2015-06-29T20:39:09.1239Z",
+        "2015-06-29T20:39:09.123456Z",
+        "2015-06-29T20:39:09.123456789Z",
+        "2015-06-29T20:39:09",
+        "2015-06-29T20:39:09+00:00",
+        "2015-06-29t20:39:09z",
+    ],
+)
+def test_canonical_datetime_is_the_emitted_form_of_the_parsed_value(text):
+    assert canonical_datetime(text) == format_datetime(parse_datetime(text))
+
+
+def test_canonical_datetime_checks_what_it_keeps():
+    for text in ("2015-02-30T00:00:00Z", "2015-06-29T20:39:09+02:00", "2015-06-29"):
+        with pytest.raises(DateTimeFormatError):
+            canonical_datetime(text)
+    assert canonical_datetime("2015-06-29T22:39:09+02:00", lenient=True) == "2015-06-29T20:39:09Z"
 
 
 def test_datetime_lenient_converts_offsets_and_emitting_always_uses_z():

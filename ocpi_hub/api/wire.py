@@ -6,7 +6,7 @@ Conventions every wire model follows:
 - Outbound is strict: render with ``render(model)``, which drops ``None`` and empty optional lists, so the
   document only carries fields of the receiver's version.
 - DateTimes are parsed with ``ocpi_hub.api.datetimes`` (strict UTC unless the validation context says
-  ``{"lenient_datetimes": True}``) and always emitted with ``Z``.
+  ``{"lenient_datetimes": True}``) and held, and emitted, as canonical text: ``Z``, milliseconds at most.
 - Error locations are rendered like ``evses[0].connectors[1].max_voltage`` by ``format_validation_error``.
 """
 
@@ -21,7 +21,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -29,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ocpi_hub.api.datetimes import DateTimeFormatError, format_datetime, parse_datetime
+from ocpi_hub.api.datetimes import DateTimeFormatError, canonical_datetime, format_datetime
 
 
 class WireModel(BaseModel):
@@ -38,20 +37,20 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=False)
 
 
-def _to_datetime(value: Any, info: ValidationInfo) -> datetime:
+def _to_datetime_text(value: Any, info: ValidationInfo) -> str:
     if isinstance(value, datetime):
-        return value
+        return format_datetime(value)
     lenient = bool(info.context and info.context.get("lenient_datetimes"))
     try:
-        return parse_datetime(value, lenient=lenient)
+        return canonical_datetime(value, lenient=lenient)
     except DateTimeFormatError as exc:
         raise PydanticCustomError("ocpi_datetime", str(exc)) from None
 
 
+# Held as its canonical text (what the hub emits), so that dumping a model needs no Python serializer.
 DateTime = Annotated[
-    datetime,
-    BeforeValidator(_to_datetime),
-    PlainSerializer(format_datetime, return_type=str, when_used="json"),
+    str,
+    BeforeValidator(_to_datetime_text),
     WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 25}),
 ]
 
