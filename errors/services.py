@@ -22,6 +22,7 @@ from errors.checks import RecordContext, check_error_record
 from errors.extension import MODULE
 from errors.models import ErrorRecord
 from errors.wire import IDENTITY_FIELDS, PATCHABLE_FIELDS, parse_error_record
+from ocpi_hub import push
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
@@ -47,11 +48,9 @@ class RecordRef:
 
 
 @dataclass(frozen=True)
-class PushResult:
-    """Outcome of a push: ``applied`` is False for stale or identical updates (acknowledged, not stored)."""
+class PushResult(push.PushResult):
+    """``ocpi_hub.push.PushResult`` with the stored record."""
 
-    applied: bool
-    message: str | None = None
     record: ErrorRecord | None = None
 
 

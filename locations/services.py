@@ -18,7 +18,7 @@ Rules (OCPI 2.2.1/2.3.0 §Locations, notes §1.8):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from locations.wire import parse_connector, parse_evse, parse_location
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.db import atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
+from ocpi_hub.push import PushResult
 from parties.models import Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import broadcast_statement, deliveries_queued, delivery_enqueue
@@ -51,14 +52,6 @@ _PARSERS: dict[str, Callable[..., Doc]] = {
     "connector": parse_connector,
 }
 _ID_FIELDS = {"location": "id", "evse": "uid", "connector": "id"}
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """Outcome of a push: ``applied`` is False for stale or identical updates (acknowledged, not stored)."""
-
-    applied: bool
-    message: str | None = None
 
 
 def location_put(

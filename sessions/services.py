@@ -29,6 +29,7 @@ from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
+from ocpi_hub.push import PushResult
 from parties.models import Platform
 from parties.services.delivery import delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
@@ -49,14 +50,6 @@ class SessionRef:
     country_code: str
     party_id: str
     session_id: str
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """Outcome of a push: ``applied`` is False for stale or identical updates (acknowledged, not stored)."""
-
-    applied: bool
-    message: str | None = None
 
 
 @dataclass(frozen=True)

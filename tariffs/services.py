@@ -8,7 +8,6 @@ that the delete itself can be pushed; a later PUT brings the Tariff back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +16,7 @@ from django.utils import timezone
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters, NotFound
+from ocpi_hub.push import PushResult
 from parties.models import Platform
 from parties.services.delivery import delivery_broadcast
 from parties.tenancy import require_matching_body, require_own_party
@@ -29,14 +29,6 @@ CPO_ROLES = ("CPO",)
 BROADCAST_ROLES = ("EMSP", "NSP", "NAP", "OTHER")  # a CPO's broadcast goes to these (notes §2.2)
 STALE = "Ignored: last_updated is older than the stored tariff's"
 UNCHANGED = "Unchanged: identical to the stored tariff"
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """Outcome of a push: ``applied`` is False for stale, identical or repeated updates."""
-
-    applied: bool
-    message: str | None = None
 
 
 def tariff_put(
