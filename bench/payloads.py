@@ -101,6 +101,17 @@ class LocationTemplate:
         return text.encode()
 
 
+def cdr_token(emsp: tuple[str, str], token_uid: str) -> dict[str, Any]:
+    """The CdrToken of a bench Session or CDR: an RFID token of ``emsp``."""
+    return {
+        "country_code": emsp[0],
+        "party_id": emsp[1],
+        "uid": token_uid,
+        "type": "RFID",
+        "contract_id": f"{emsp[0]}-{emsp[1]}-C{token_uid[-8:]}",
+    }
+
+
 def cdr(
     *,
     cpo: tuple[str, str],
@@ -137,13 +148,7 @@ def cdr(
         "start_date_time": ocpi_time(start),
         "end_date_time": ocpi_time(end),
         "session_id": f"S-{cdr_id}",
-        "cdr_token": {
-            "country_code": emsp[0],
-            "party_id": emsp[1],
-            "uid": token_uid,
-            "type": "RFID",
-            "contract_id": f"{emsp[0]}-{emsp[1]}-C{token_uid[-8:]}",
-        },
+        "cdr_token": cdr_token(emsp, token_uid),
         "auth_method": "WHITELIST",
         "cdr_location": {
             "id": location_id_,
@@ -213,13 +218,7 @@ def session(
         "start_date_time": ocpi_time(start),
         "end_date_time": ocpi_time(start + step * 3),
         "kwh": 9.6,
-        "cdr_token": {
-            "country_code": emsp[0],
-            "party_id": emsp[1],
-            "uid": token_uid,
-            "type": "RFID",
-            "contract_id": f"{emsp[0]}-{emsp[1]}-C{token_uid[-8:]}",
-        },
+        "cdr_token": cdr_token(emsp, token_uid),
         "auth_method": "WHITELIST",
         "location_id": location_id,
         "evse_uid": f"{location_id}-E1",

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from cdrs.quality import CATALOG, WARNING_CODES
+from ocpi_hub.admin import ReadOnlyAdmin
 
 
 class WarningCodeFilter(admin.SimpleListFilter):
@@ -40,17 +41,8 @@ def warnings_html(warnings: list[dict[str, str]]) -> str:
     return "\n".join(f"{item['code']} {item['field']}: {item['message']}" for item in warnings) or "-"
 
 
-class ChargingRecordAdmin(admin.ModelAdmin):
+class ChargingRecordAdmin(ReadOnlyAdmin):
     """Read-only admin of Sessions and CDRs: who receives them, their quality warnings, the document."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="receiver party")
     def receiver_party(self, obj: Any) -> str:

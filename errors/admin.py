@@ -17,18 +17,8 @@ from errors import charts
 from errors.forms import DashboardFilterForm
 from errors.models import ErrorRecord, MrecCode
 from errors.reports import Figure, build_figures
+from ocpi_hub.admin import ReadOnlyAdmin
 from ocpi_hub.api.datetimes import format_datetime
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(MrecCode)

@@ -10,20 +10,8 @@ from django.utils.safestring import SafeString
 
 from locations.models import Evse, EvseStatusChange, Location
 from locations.services import MODULE
+from ocpi_hub.admin import ReadOnlyAdmin
 from parties.models import Delivery
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Objects are owned by the CPOs: the admin shows them, only the OCPI API changes them."""
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from ocpi_hub.admin import ReadOnlyAdmin
 from parties.models import Delivery
 from tariffs.models import Tariff
 from tariffs.services import MODULE
@@ -28,7 +27,7 @@ def delivery_table(module: str, object_key: str, limit: int = 50) -> SafeString:
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
+class TariffAdmin(ReadOnlyAdmin):
     """Tariffs are owned by the CPOs: the admin shows them, only the OCPI API changes them."""
 
     list_display = ["tariff_id", "country_code", "party_id", "last_updated", "deleted_at", "owner"]
@@ -36,15 +35,6 @@ class TariffAdmin(admin.ModelAdmin):
     search_fields = ["tariff_id", "tariff_key"]
     date_hierarchy = "last_updated"
     readonly_fields = ["deliveries"]
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="Delivery state")
     def deliveries(self, obj: Tariff) -> SafeString:

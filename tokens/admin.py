@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.html import format_html
 
+from ocpi_hub.admin import ReadOnlyAdmin
 from tokens.models import Token
 
 
 @admin.register(Token)
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(ReadOnlyAdmin):
     list_display = ("uid", "type", "country_code", "party_id", "contract_id", "valid", "whitelist", "last_updated")
     list_filter = ("owner", "type", "valid", "whitelist")
     search_fields = ("uid_key", "contract_id", "country_code", "party_id")
@@ -39,12 +38,3 @@ class TokenAdmin(admin.ModelAdmin):
     @admin.display(description="document")
     def pretty_document(self, obj: Token) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.document, indent=2, sort_keys=True))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
