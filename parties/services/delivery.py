@@ -294,13 +294,28 @@ def _release(delivery: Delivery, status: str, *, error: str, reply: client.Reply
     if reply is not None:
         values.update(last_http_status=reply.http_status, last_ocpi_status=reply.status_code)
     with transaction.atomic():
-        if status == PENDING and _sibling_pending(delivery).exists():
+        sibling = _sibling_pending(delivery).first() if status == PENDING else None
+        if sibling is not None:  # it takes this row's change too: it must cover this row's target
+            widened = common_target(sibling.target, delivery.target)
+            if widened != sibling.target:
+                Delivery.objects.filter(pk=sibling.pk, status=PENDING).update(target=widened)
             values.update(status=DeliveryStatus.SUPERSEDED, completed_at=timezone.now())
             status = DeliveryStatus.SUPERSEDED
         Delivery.objects.filter(pk=delivery.pk, status=IN_FLIGHT).update(**values)
         for sibling in _sibling_pending(delivery).values_list("pk", flat=True):
             transaction.on_commit(partial(delivery_dispatch, sibling))
     return str(status)
+
+
+def common_target(first: str, second: str) -> str:
+    """The narrowest target covering both ("", "<evse>" or "<evse>/<connector>"): what ``_QUEUE`` keeps when
+    two changes of one object merge."""
+    common = []
+    for mine, theirs in zip(first.split("/"), second.split("/"), strict=False):
+        if not first or not second or mine != theirs:
+            break
+        common.append(mine)
+    return "/".join(common)
 
 
 def _sibling_pending(delivery: Delivery):

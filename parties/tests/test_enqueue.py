@@ -83,3 +83,24 @@ def test_broadcast_again_merges_instead_of_adding_rows():
     for target in ("E1/1", "E1/2"):
         assert delivery_broadcast(module="locations", object_key="K", roles=ROLES, exclude=None, target=target) == 2
     assert sorted(Delivery.objects.values_list("target", flat=True)) == ["E1", "E1"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "pending", "sent"),
+    [("", "E2", ""), ("E1/1", "E1/2", "E1"), ("E1", "E1/1", "E1"), ("E1/1", "E1/1", "E1/1")],
+)
+def test_a_failed_attempt_hands_its_target_to_the_pending_change_that_supersedes_it(failed, pending, sent):
+    from django.utils import timezone
+
+    from parties.services.delivery import _retry_or_die
+
+    receiver = Platform.objects.create(name="emsp-x", status="CONNECTED", version="2.2.1", token_out="token-x")
+    now = timezone.now()
+    fields = {"receiver": receiver, "module": "locations", "object_key": "NL/CPO/LOC2"}
+    fields |= {"next_attempt_at": now, "queued_at": now}
+    in_flight = Delivery.objects.create(**fields, target=failed, status="in_flight", attempts=1)
+    later = Delivery.objects.create(**fields, target=pending, status="pending")
+
+    assert _retry_or_die(in_flight, error="receiver down") == "superseded"
+    later.refresh_from_db()
+    assert (later.status, later.target) == ("pending", sent)  # the receiver never got the failed row's change
