@@ -1,4 +1,5 @@
-"""The Celery app. Broker: kombu's filesystem transport by default, Redis via CELERY_BROKER_URL."""
+"""The Celery app. Broker: the hub's SQLite-file transport by default (ocpi_hub/broker.py), Redis via
+CELERY_BROKER_URL."""
 
 from __future__ import annotations
 
@@ -6,16 +7,10 @@ import os
 
 from celery import Celery
 
+import ocpi_hub.broker  # noqa: F401 - registers the hubqueue:// transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocpi_hub.settings.base")
 
 app = Celery("ocpi_hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-@app.on_after_configure.connect
-def _create_broker_dirs(sender: Celery, **kwargs: object) -> None:
-    options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-        if options.get(key):
-            os.makedirs(options[key], exist_ok=True)

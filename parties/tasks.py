@@ -8,18 +8,23 @@ from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
 
 from parties.models import Platform
-from parties.services import alive, dispatch
-from parties.services.delivery import deliveries_sweep, delivery_attempt
+from parties.services import alive, dispatch, drain
+from parties.services.delivery import deliveries_purge, deliveries_sweep
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def deliver(delivery_id: int) -> str:
-    return delivery_attempt(delivery_id)
+def drain_receiver(receiver_id: int) -> int:
+    return drain.receiver_drain(receiver_id)
 
 
 @shared_task(ignore_result=True)
 def sweep_deliveries() -> int:
     return deliveries_sweep()
+
+
+@shared_task(ignore_result=True)
+def purge_deliveries() -> int:
+    return deliveries_purge()
 
 
 @shared_task(ignore_result=True)
@@ -36,11 +41,22 @@ def check_platform_alive(platform_id: int) -> bool:
     return alive.platform_check_alive(platform=platform) if platform else False
 
 
+_heartbeat: drain.Heartbeat | None = None
+
+
 @worker_ready.connect
-def _start_outbox_listener(**kwargs: Any) -> None:
+def _start_worker_threads(**kwargs: Any) -> None:
+    global _heartbeat
     dispatch.listener_start()
+    if _heartbeat is None:
+        _heartbeat = drain.Heartbeat()
+        _heartbeat.start()
 
 
 @worker_shutdown.connect
-def _stop_outbox_listener(**kwargs: Any) -> None:
+def _stop_worker_threads(**kwargs: Any) -> None:
+    global _heartbeat
     dispatch.listener_stop()
+    if _heartbeat is not None:
+        _heartbeat.stop()
+        _heartbeat = None

@@ -20,7 +20,8 @@ from locations.tests.helpers import (
 )
 from locations.wire import render_location
 from parties.models import Delivery, DeliveryAttempt, Platform
-from parties.services.delivery import deliveries_redrive, deliveries_sweep, delivery_attempt
+from parties.services.delivery import deliveries_redrive, deliveries_sweep
+from parties.services.drain import delivery_attempt
 from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)

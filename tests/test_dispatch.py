@@ -93,12 +93,12 @@ def enqueue_then_fail(receiver, object_key: str) -> None:  # noqa: ANN001
         raise RuntimeError("roll back")
 
 
-def test_the_notification_carries_the_row_id_and_only_committed_rows_notify(cpo, emsp):  # noqa: ANN001
+def test_the_notification_carries_the_receiver_and_only_committed_rows_notify(cpo, emsp):  # noqa: ANN001
     from parties.models import Platform
 
     receiver = Platform.objects.get(name="eMSP 2.2.1")
     ids: list[int] = []
-    listener = OutboxListener(ids.append, catch_up=lambda: None)
+    listener = OutboxListener(lambda batch: ids.extend(sorted(batch)), catch_up=lambda: None)
     listener.start()
     try:
         assert listener.listening.wait(10)
@@ -107,7 +107,7 @@ def test_the_notification_carries_the_row_id_and_only_committed_rows_notify(cpo,
         with transaction.atomic():
             delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/COMMITTED")
         committed = Delivery.objects.get(object_key="NL/CPO/COMMITTED")
-        wait_until(lambda: ids == [committed.pk], 5, "the committed row's notification")
+        wait_until(lambda: ids == [committed.receiver_id], 5, "the committed row's notification")
     finally:
         listener.stop()
     assert not Delivery.objects.filter(object_key="NL/CPO/ROLLED-BACK").exists()

@@ -29,7 +29,7 @@ from locations.tests.helpers import (
 )
 from locations.wire import parse_location
 from parties.models import Delivery, Platform
-from parties.services.delivery import delivery_attempt
+from parties.services.drain import delivery_attempt
 from tests.ocpi_schema import example_names, example_path, requires_examples
 from tests.party import OcpiParty, Recorded
 

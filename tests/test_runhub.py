@@ -1,5 +1,6 @@
 """`manage.py runhub` for real: gunicorn serves the app, Celery beat and worker run tasks through the
-filesystem broker, SIGINT stops every process, and a dying process takes the others down with it; and
+embedded broker, SIGINT stops every process, a dying process is restarted (and one that keeps dying takes
+the others down with it); and
 `manage.py demo` drives a simulated CPO and eMSP through such a hub.
 
 Each test runs its own hub on its own SQLite file and broker folder (no test database, no server needed).
@@ -191,7 +192,7 @@ def test_runhub_serves_runs_tasks_and_stops_on_sigint(start_hub: Callable[..., H
     hub.remember_processes()
     assert len(hub.seen) >= 3 + 2  # plus gunicorn's 2 workers (Celery's pool is threads: no extra process)
 
-    # A task published by another process goes through the filesystem broker to the worker, which runs it
+    # A task published by another process goes through the embedded broker to the worker, which runs it
     # asynchronously against the hub's own SQLite database.
     sent = subprocess.run(
         [
@@ -233,8 +234,31 @@ def test_runhub_serves_runs_tasks_and_stops_on_sigint(start_hub: Callable[..., H
     assert output.index("Shutting down: Master") < output.index("runhub: stopped")
 
 
-def test_runhub_stops_everything_when_a_process_dies(start_hub: Callable[..., Hub]) -> None:
+def test_runhub_restarts_a_killed_worker_while_the_web_keeps_serving(start_hub: Callable[..., Hub]) -> None:
     hub = start_hub("--no-beat", "--web-workers", "1", "--concurrency", "1")
+    hub.wait_serving()
+    _wait_for(lambda: "ready." in hub.output(), 30, "the celery worker", hub.log)
+    worker = next(pid for pid, cmd in _children(hub.process.pid).items() if " worker " in cmd)
+
+    os.kill(worker, signal.SIGKILL)
+
+    answers = []
+    _wait_for(lambda: "runhub: worker exited with status -9; restarting it" in hub.output(), 20, "a restart", hub.log)
+    while hub.output().count("ready.") < 2:  # the web answers while the new worker starts
+        answers.append(requests.get(f"{hub.url}/ocpi/versions", timeout=5).status_code)
+        assert hub.process.poll() is None, hub.output()[-4000:]
+        time.sleep(0.2)
+    assert answers
+    assert set(answers) == {401}
+    workers = [pid for pid, cmd in _children(hub.process.pid).items() if " worker " in cmd]
+    assert len(workers) == 1
+    assert workers[0] != worker
+    os.kill(hub.process.pid, signal.SIGINT)
+    assert hub.process.wait(20) == 0, hub.output()[-4000:]
+
+
+def test_runhub_stops_everything_when_a_process_keeps_dying(start_hub: Callable[..., Hub]) -> None:
+    hub = start_hub("--no-beat", "--web-workers", "1", "--concurrency", "1", "--max-restarts", "0")
     hub.wait_serving()
     _wait_for(lambda: "ready." in hub.output(), 30, "the celery worker", hub.log)
     children = _children(hub.process.pid)
@@ -246,7 +270,7 @@ def test_runhub_stops_everything_when_a_process_dies(start_hub: Callable[..., Hu
 
     assert hub.process.wait(20) == 1, hub.output()[-4000:]
     hub.wait_all_gone()
-    assert "worker exited with status -9; stopped the others" in hub.output()
+    assert "worker exited with status -9 1 times; stopped the others" in hub.output()
 
 
 def test_demo_drives_a_cpo_and_an_emsp_through_the_running_hub(start_hub: Callable[..., Hub]) -> None:

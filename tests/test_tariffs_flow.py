@@ -18,7 +18,7 @@ from locations.tests.helpers import (
     ts,
 )
 from parties.models import Delivery
-from parties.services.delivery import delivery_attempt
+from parties.services.drain import delivery_attempt
 from tariffs.models import Tariff
 from tests.ocpi_schema import example_names, example_path, requires_examples
 from tests.party import OcpiParty

@@ -168,10 +168,18 @@ OCPI_HUB_DELIVERY_MAX_ATTEMPTS = env_int("OCPI_HUB_DELIVERY_MAX_ATTEMPTS", 10)
 OCPI_HUB_DELIVERY_MAX_AGE = env_float("OCPI_HUB_DELIVERY_MAX_AGE", 3 * 24 * 3600.0)
 OCPI_HUB_DELIVERY_BACKOFF_BASE = env_float("OCPI_HUB_DELIVERY_BACKOFF_BASE", 10.0)
 OCPI_HUB_DELIVERY_BACKOFF_MAX = env_float("OCPI_HUB_DELIVERY_BACKOFF_MAX", 3600.0)
-OCPI_HUB_DELIVERY_LEASE = env_float("OCPI_HUB_DELIVERY_LEASE", 120.0)
-OCPI_HUB_SWEEP_INTERVAL = env_float("OCPI_HUB_SWEEP_INTERVAL", 15.0)
-# A due row is re-dispatched by the sweeper only when overdue by this long (its own message may still be queued).
-OCPI_HUB_SWEEP_GRACE = env_float("OCPI_HUB_SWEEP_GRACE", max(2 * OCPI_HUB_SWEEP_INTERVAL, 5.0))
+# Lease of a row being sent and of a receiver's drain; the worker's heartbeat renews it every third of it,
+# so a lost worker's rows are due again within this many seconds.
+OCPI_HUB_DELIVERY_LEASE = env_float("OCPI_HUB_DELIVERY_LEASE", 15.0)
+OCPI_HUB_SWEEP_INTERVAL = env_float("OCPI_HUB_SWEEP_INTERVAL", 5.0)
+# A drain asked for this long ago and not started is taken as lost: the sweeper asks again.
+OCPI_HUB_SWEEP_GRACE = env_float("OCPI_HUB_SWEEP_GRACE", max(6 * OCPI_HUB_SWEEP_INTERVAL, 5.0))
+OCPI_HUB_DRAIN_BATCH = env_int("OCPI_HUB_DRAIN_BATCH", 50)  # rows claimed and recorded per round trip
+OCPI_HUB_DRAIN_BUDGET = env_float("OCPI_HUB_DRAIN_BUDGET", 5.0)  # seconds one drain runs before it yields
+OCPI_HUB_BREAKER_THRESHOLD = env_int("OCPI_HUB_BREAKER_THRESHOLD", 5)  # failed attempts in a row that pause
+OCPI_HUB_BREAKER_PROBE_BASE = env_float("OCPI_HUB_BREAKER_PROBE_BASE", 5.0)  # first probe interval (doubles)
+OCPI_HUB_BREAKER_PROBE_MAX = env_float("OCPI_HUB_BREAKER_PROBE_MAX", 300.0)
+OCPI_HUB_DELIVERY_RETENTION_DAYS = env_float("OCPI_HUB_DELIVERY_RETENTION_DAYS", 7.0)
 OCPI_HUB_UNAUTHORIZED_FLAG_AFTER = env_int("OCPI_HUB_UNAUTHORIZED_FLAG_AFTER", 3)
 # How queued rows reach the workers (parties/services/dispatch.py): "notify" (PostgreSQL only: the outbox
 # statement NOTIFYs, a listener in the Celery worker publishes the tasks) or "on_commit" (the web process
@@ -183,17 +191,14 @@ OCPI_HUB_ALIVE_SILENCE = env_float("OCPI_HUB_ALIVE_SILENCE", 300.0)
 OCPI_HUB_ALIVE_INTERVAL = env_float("OCPI_HUB_ALIVE_INTERVAL", 60.0)
 
 # --- Celery -------------------------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# The embedded default is the hub's own SQLite-file transport (ocpi_hub/broker.py, docs/architecture.md).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "hubqueue://")
+if CELERY_BROKER_URL.startswith("hubqueue://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-        "polling_interval": env_float("OCPI_HUB_BROKER_POLL", 0.2),
+        "path": os.environ.get("OCPI_HUB_BROKER_PATH", str(VAR_DIR / "broker.sqlite3")),
+        "polling_interval": env_float("OCPI_HUB_BROKER_POLL", 0.05),
     }
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # it carries no fanout (broadcast) messages
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
@@ -210,9 +215,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Periodic tasks expire when not started within their interval: a busy worker never works through a pile.
 CELERY_BEAT_SCHEDULE = {
-    "sweep-deliveries": {"task": "parties.tasks.sweep_deliveries", "schedule": OCPI_HUB_SWEEP_INTERVAL},
-    "check-alive": {"task": "parties.tasks.check_alive", "schedule": OCPI_HUB_ALIVE_INTERVAL},
+    "sweep-deliveries": {
+        "task": "parties.tasks.sweep_deliveries",
+        "schedule": OCPI_HUB_SWEEP_INTERVAL,
+        "options": {"expires": OCPI_HUB_SWEEP_INTERVAL},
+    },
+    "check-alive": {
+        "task": "parties.tasks.check_alive",
+        "schedule": OCPI_HUB_ALIVE_INTERVAL,
+        "options": {"expires": OCPI_HUB_ALIVE_INTERVAL},
+    },
+    "purge-deliveries": {"task": "parties.tasks.purge_deliveries", "schedule": 3600.0, "options": {"expires": 3600}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -1,4 +1,4 @@
-from parties.models.outbox import Delivery, DeliveryAttempt, DeliveryStatus
+from parties.models.outbox import Delivery, DeliveryAttempt, DeliveryStatus, EngineLock, ReceiverQueue
 from parties.models.platform import (
     ConnectionStatus,
     Endpoint,
@@ -15,9 +15,11 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryStatus",
     "Endpoint",
+    "EngineLock",
     "InterfaceRole",
     "Platform",
     "PlatformRole",
+    "ReceiverQueue",
     "Role",
     "Strictness",
 ]

@@ -48,6 +48,12 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_due"),
+            models.Index(
+                fields=["receiver", "next_attempt_at"], condition=Q(status="pending"), name="delivery_receiver_due"
+            ),
+            models.Index(
+                fields=["completed_at"], condition=Q(status__in=["succeeded", "superseded"]), name="delivery_done"
+            ),
             models.Index(fields=["lease_until"], condition=Q(status="in_flight"), name="delivery_in_flight"),
             models.Index(fields=["module", "object_key"]),
             models.Index(fields=["status", "-created_at"]),
@@ -75,3 +81,39 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.url} -> {self.http_status}/{self.ocpi_status}"
+
+
+class ReceiverQueue(models.Model):
+    """Per receiver: whether a drain is asked for or running, and its circuit breaker.
+
+    The database decides what is due; the broker carries only "drain this receiver now" messages. A message
+    is published when ``wake_at`` is empty (and stamped with it), so a receiver has at most one waiting
+    message however many changes arrive; the drain that starts clears it. ``drain_until`` is the lease of
+    the running drain (renewed by its worker's heartbeat). After ``OCPI_HUB_BREAKER_THRESHOLD`` failed
+    attempts in a row the queue pauses: one probe at a time at ``next_probe_at``, nothing else is sent."""
+
+    platform = models.OneToOneField(
+        "parties.Platform", on_delete=models.CASCADE, primary_key=True, related_name="receiver_queue"
+    )
+    wake_at = models.DateTimeField(null=True, blank=True, help_text="When a drain message was published.")
+    drain_until = models.DateTimeField(null=True, blank=True, help_text="Lease of the running drain.")
+    failures = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
+    paused_since = models.DateTimeField(null=True, blank=True)
+    last_probe_at = models.DateTimeField(null=True, blank=True)
+    next_probe_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["paused_since"], condition=Q(paused_since__isnull=False), name="queue_paused")]
+
+    def __str__(self) -> str:
+        return f"queue of {self.platform_id}"
+
+
+class EngineLock(models.Model):
+    """A named lease that only one process holds at a time (the sweeper: sweeps never overlap)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    held_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,27 +1,35 @@
-"""The delivery engine: outbox rows written with the change, dispatched on commit, retried with backoff,
-dead-lettered when hopeless, swept periodically so nothing is lost to a broker or worker crash.
+"""The delivery engine's outbox: rows written with the change, redriven by the admin, swept and purged.
 
-Order per (receiver, object) is kept by letting only one row per object be in flight; a change arriving
-while a row is pending merges into it (the payload is rendered at send time, so it carries the newest state).
+A change writes (or merges into) one pending row per receiver and object, in the transaction of the change;
+the row is rendered at send time, so it always carries the newest state. The database decides when a row is
+due; the broker only carries "drain this receiver now" (``parties.services.dispatch``), and a drain
+(``parties.services.drain``) sends a receiver's due rows in order. The sweeper recovers what a lost worker
+or message left behind; nothing waits in the broker for a retry.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ocpi_hub.db import Rows, Statement, execute_together
-from parties import client, outbound
-from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, InterfaceRole, Platform
-from parties.services import dispatch
+from parties.models import (
+    ConnectionStatus,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EngineLock,
+    InterfaceRole,
+    Platform,
+)
+from parties.services import dispatch, drain
 
 logger = logging.getLogger(__name__)
 PENDING, IN_FLIGHT = DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT
@@ -72,11 +80,10 @@ def broadcast_statement(
 
 
 def deliveries_queued(rows: Rows) -> int:
-    """Dispatch the rows an outbox statement returned, once the transaction commits (unless the statement
-    NOTIFYed them: ``parties.services.dispatch``); their number."""
-    if not dispatch.notify_enabled():
-        for row in rows:
-            transaction.on_commit(partial(delivery_dispatch, row[0]))
+    """Wake the receivers of the rows an outbox statement returned (``id, receiver_id``), once the
+    transaction commits (unless the statement NOTIFYed them: ``parties.services.dispatch``); their number."""
+    if rows and not dispatch.notify_enabled():
+        transaction.on_commit(partial(dispatch.wake, {row[1] for row in rows}))
     return len(rows)
 
 
@@ -102,7 +109,7 @@ ON CONFLICT (receiver_id, module, object_key) WHERE status = 'pending' DO UPDATE
         ELSE ''
     END,
     updated_at = excluded.updated_at
-RETURNING id{notify}
+RETURNING id, receiver_id{notify}
 """
 _FOR_ONE = "platform.id = %s"
 _FOR_BROADCAST = """platform.status = %s
@@ -123,262 +130,71 @@ def _queue_statement(
     return Statement(_QUEUE.format(where=where, notify=dispatch.notify_returning()), params, returning=True)
 
 
-def delivery_dispatch(delivery_id: int, countdown: float = 0) -> None:
-    """Publish the ``deliver`` task of a row (it claims the row, so a second message for it is harmless)."""
-    from parties.tasks import deliver
-
+def deliveries_sweep(*, limit: int = 1000) -> int:
+    """One sweep, never two at once (an expiring lock row): rows whose worker was lost go back to pending,
+    drains whose worker was lost are cleared, and every receiver with due rows and no drain asked for or
+    running (or only a stale request: a lost message) is woken. Returns the number of receivers woken."""
+    if not _take_lock("sweep", seconds=max(settings.OCPI_HUB_SWEEP_INTERVAL * 4, 10.0)):
+        return 0
     try:
-        deliver.apply_async((delivery_id,), countdown=countdown or None)
-    except Exception:  # broker down: the sweeper will pick the row up
-        logger.warning("Could not publish delivery %s; the sweeper will retry", delivery_id, exc_info=True)
+        now = timezone.now()
+        for delivery in Delivery.objects.filter(status=IN_FLIGHT, lease_until__lt=now)[:limit]:
+            drain.release_lost(delivery)
+        return len(dispatch.wake_due(now=now, limit=limit))
+    finally:
+        EngineLock.objects.filter(name="sweep").delete()
 
 
-def delivery_claim(delivery_id: int) -> Delivery | None:
-    """Atomically move a due pending row to in_flight, unless its object is already in flight."""
+def _take_lock(name: str, *, seconds: float) -> bool:
     now = timezone.now()
-    busy = Delivery.objects.filter(
-        receiver=OuterRef("receiver"),
-        module=OuterRef("module"),
-        object_key=OuterRef("object_key"),
-        status=IN_FLIGHT,
-    )
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id, status=PENDING, next_attempt_at__lte=now)
-        .exclude(Exists(busy))
-        .update(
-            status=IN_FLIGHT,
-            attempts=F("attempts") + 1,
-            lease_until=now + timedelta(seconds=settings.OCPI_HUB_DELIVERY_LEASE),
-        )
-    )
-    if not claimed:
-        return None
-    return Delivery.objects.select_related("receiver").get(pk=delivery_id)
-
-
-def delivery_attempt(delivery_id: int) -> str:
-    """Claim, render, send and record one delivery. Returns the outcome (for logs and tests)."""
-    delivery = delivery_claim(delivery_id)
-    if delivery is None:
-        return "not-claimed"
-    receiver = delivery.receiver
-    if receiver.status == ConnectionStatus.SUSPENDED or not receiver.token_out:
-        return _finish(delivery, DeliveryStatus.FAILED, error="receiver is suspended or unregistered")
+    until = now + timedelta(seconds=seconds)
+    if EngineLock.objects.filter(name=name, held_until__lt=now).update(held_until=until):
+        return True
     try:
-        request = outbound.render(delivery)
-    except outbound.NoEndpoint as exc:
-        return _finish(delivery, DeliveryStatus.FAILED, error=str(exc))
-    if request is None:
-        return _finish(delivery, DeliveryStatus.SUCCEEDED, error="nothing to send")
-    return _send(delivery, request)
+        with transaction.atomic():
+            EngineLock.objects.create(name=name, held_until=until)
+    except IntegrityError:
+        return False
+    return True
 
 
-def _send(delivery: Delivery, request: outbound.Outbound) -> str:
-    receiver = delivery.receiver
-    started = timezone.now()
-    try:
-        reply = client.call(
-            request.method,
-            request.url,
-            token=receiver.token_out,
-            raw_token=not receiver.token_base64,
-            body=request.body,
-            correlation_id=delivery.correlation_id,
-            routing=request.routing,
-        )
-    except client.TransportError as exc:
-        _record(
-            delivery,
-            request,
-            started,
-            outcome="error",
-            error=str(exc),
-            request_id=exc.request_id,
-            duration_ms=exc.duration_ms,
-        )
-        return _retry_or_die(delivery, error=str(exc))
-    outcome = _classify(reply)
-    _record(delivery, request, started, outcome=outcome, reply=reply)
-    _track_unauthorized(receiver, reply.http_status)
-    if outcome == "succeeded":
-        return _finish(delivery, DeliveryStatus.SUCCEEDED, reply=reply)
-    if outcome == "retry":
-        return _retry_or_die(delivery, error=_reply_error(reply), reply=reply)
-    return _finish(delivery, DeliveryStatus.FAILED, error=_reply_error(reply), reply=reply)
-
-
-def _classify(reply: client.Reply) -> str:
-    if reply.http_status >= 500 or reply.http_status in (408, 429):
-        return "retry"
-    if 200 <= reply.http_status < 300:
-        if reply.status_code is None:
-            return "failed"
-        if 1000 <= reply.status_code < 2000:
-            return "succeeded"
-        return "retry" if 3000 <= reply.status_code < 4000 else "failed"
-    return "failed"
-
-
-def _reply_error(reply: client.Reply) -> str:
-    return f"HTTP {reply.http_status}, OCPI {reply.status_code}: {reply.status_message}"[:500]
-
-
-def _record(
-    delivery: Delivery,
-    request: outbound.Outbound,
-    started,
-    *,
-    outcome: str,
-    reply=None,
-    error: str = "",
-    request_id: str = "",
-    duration_ms: int = 0,
-) -> None:
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        method=request.method,
-        url=request.url[:500],
-        started_at=started,
-        outcome=outcome,
-        request_id=reply.request_id if reply else request_id,
-        duration_ms=reply.duration_ms if reply else duration_ms,
-        http_status=reply.http_status if reply else None,
-        ocpi_status=reply.status_code if reply else None,
-        error=(error or (_reply_error(reply) if reply and outcome != "succeeded" else ""))[:500],
-        response_excerpt=(reply.excerpt if reply else "")[:500],
-    )
-
-
-def _track_unauthorized(receiver: Platform, http_status: int) -> None:
-    if http_status == 401:
-        Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=F("unauthorized_count") + 1)
-        limit = settings.OCPI_HUB_UNAUTHORIZED_FLAG_AFTER
-        Platform.objects.filter(pk=receiver.pk, unauthorized_count__gte=limit).update(
-            needs_attention=True, attention_reason=f"answered HTTP 401 to {limit} or more pushes in a row"
-        )
-    elif receiver.unauthorized_count:
-        Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=0)
-
-
-def backoff_seconds(attempts: int) -> float:
-    """Exponential backoff with full jitter on the upper half: base * 2^(n-1), capped."""
-    ceiling = min(
-        settings.OCPI_HUB_DELIVERY_BACKOFF_MAX,
-        settings.OCPI_HUB_DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0),
-    )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
-
-
-def _retry_or_die(delivery: Delivery, *, error: str, reply: client.Reply | None = None) -> str:
-    age = (timezone.now() - delivery.queued_at).total_seconds()
-    if delivery.attempts >= settings.OCPI_HUB_DELIVERY_MAX_ATTEMPTS or age >= settings.OCPI_HUB_DELIVERY_MAX_AGE:
-        return _finish(delivery, DeliveryStatus.DEAD, error=error, reply=reply)
-    delay = backoff_seconds(delivery.attempts)
-    updated = _release(
-        delivery, PENDING, error=error, reply=reply, next_attempt_at=timezone.now() + timedelta(seconds=delay)
-    )
-    if updated == "superseded":
-        return updated
-    if delay < 300:
-        transaction.on_commit(lambda: delivery_dispatch(delivery.pk, countdown=delay))
-    return "retry"
-
-
-def _finish(delivery: Delivery, status: str, *, error: str = "", reply: client.Reply | None = None) -> str:
-    return _release(delivery, status, error=error, reply=reply, completed_at=timezone.now())
-
-
-def _release(delivery: Delivery, status: str, *, error: str, reply: client.Reply | None, **fields) -> str:
-    """Leave in_flight; wake the next queued row of the same object."""
-    values = dict(status=status, lease_until=None, last_error=error[:500], **fields)
-    if reply is not None:
-        values.update(last_http_status=reply.http_status, last_ocpi_status=reply.status_code)
-    with transaction.atomic():
-        sibling = _sibling_pending(delivery).first() if status == PENDING else None
-        if sibling is not None:  # it takes this row's change too: it must cover this row's target
-            widened = common_target(sibling.target, delivery.target)
-            if widened != sibling.target:
-                Delivery.objects.filter(pk=sibling.pk, status=PENDING).update(target=widened)
-            values.update(status=DeliveryStatus.SUPERSEDED, completed_at=timezone.now())
-            status = DeliveryStatus.SUPERSEDED
-        Delivery.objects.filter(pk=delivery.pk, status=IN_FLIGHT).update(**values)
-        for sibling in _sibling_pending(delivery).values_list("pk", flat=True):
-            transaction.on_commit(partial(delivery_dispatch, sibling))
-    return str(status)
-
-
-def common_target(first: str, second: str) -> str:
-    """The narrowest target covering both ("", "<evse>" or "<evse>/<connector>"): what ``_QUEUE`` keeps when
-    two changes of one object merge."""
-    common = []
-    for mine, theirs in zip(first.split("/"), second.split("/"), strict=False):
-        if not first or not second or mine != theirs:
-            break
-        common.append(mine)
-    return "/".join(common)
-
-
-def _sibling_pending(delivery: Delivery):
-    return Delivery.objects.filter(
-        receiver_id=delivery.receiver_id,
-        module=delivery.module,
-        object_key=delivery.object_key,
-        status=PENDING,
-    ).exclude(pk=delivery.pk)
-
-
-def _sweep_grace() -> float:
-    """How long a due row may wait for its queued message before the sweeper takes the message as lost."""
-    grace = getattr(settings, "OCPI_HUB_SWEEP_GRACE", None)
-    return float(grace) if grace is not None else max(2 * settings.OCPI_HUB_SWEEP_INTERVAL, 5.0)
-
-
-def deliveries_sweep(*, limit: int = 500, grace: float | None = None) -> int:
-    """Recover expired leases and re-dispatch due rows whose message may have been lost: rows due for longer
-    than the grace period (``OCPI_HUB_SWEEP_GRACE`` unless given), and rows just released from an expired
-    lease."""
-    now = timezone.now()
-    released = []
-    for delivery in Delivery.objects.filter(status=IN_FLIGHT, lease_until__lt=now):
-        _release(delivery, PENDING, error="lease expired (worker lost)", reply=None, next_attempt_at=now)
-        released.append(delivery.pk)
-    busy = Delivery.objects.filter(
-        receiver=OuterRef("receiver"),
-        module=OuterRef("module"),
-        object_key=OuterRef("object_key"),
-        status=IN_FLIGHT,
-    )
-    grace = _sweep_grace() if grace is None else grace
-    overdue = Q(next_attempt_at__lte=now - timedelta(seconds=grace)) | Q(pk__in=released)
-    due = (
-        Delivery.objects.filter(overdue, status=PENDING)
-        .exclude(Exists(busy))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    ids = list(due)
-    for pk in ids:
-        delivery_dispatch(pk)
-    return len(ids)
-
-
-def deliveries_redrive(*, deliveries) -> int:
-    """Admin redrive: failed/dead rows go back to pending (merged into a newer pending row if one exists)."""
+def deliveries_redrive(*, deliveries: QuerySet[Delivery]) -> int:
+    """Admin redrive: failed/dead rows go back to pending. A row whose object already has a pending row is
+    merged into it instead: that row's target is widened to cover both (the rule of the outbox insert), so
+    no sub-object is left behind. Returns the number of rows redriven (merged ones included)."""
     count = 0
     now = timezone.now()
-    for delivery in deliveries.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.DEAD]):
+    woken = set()
+    for delivery in deliveries.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.DEAD]).order_by("pk"):
         with transaction.atomic():
-            if _sibling_pending(delivery).exists():
-                Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SUPERSEDED)
+            if drain.merge_into_pending(delivery, completed_at=now):
+                count += 1
+                woken.add(delivery.receiver_id)
                 continue
             Delivery.objects.filter(pk=delivery.pk).update(
-                status=PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                queued_at=now,
-                completed_at=None,
-                last_error="",
+                status=PENDING, attempts=0, next_attempt_at=now, queued_at=now, completed_at=None, last_error=""
             )
-            transaction.on_commit(partial(delivery_dispatch, delivery.pk))
             count += 1
+            woken.add(delivery.receiver_id)
+    transaction.on_commit(partial(dispatch.wake, woken))
+    logger.info("Redrove %s deliveries", count, extra={"event": "delivery.redriven", "count": count})
     return count
+
+
+def deliveries_purge(*, older_than_days: float | None = None, batch: int = 5000) -> int:
+    """Delete succeeded and superseded rows (with their attempts) completed more than the retention period
+    ago (``OCPI_HUB_DELIVERY_RETENTION_DAYS``), in batches. Failed and dead rows stay until redriven or
+    purged by an admin. Returns the number of rows deleted."""
+    days = settings.OCPI_HUB_DELIVERY_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    done = [DeliveryStatus.SUCCEEDED, DeliveryStatus.SUPERSEDED]
+    deleted = 0
+    while True:
+        ids = list(
+            Delivery.objects.filter(status__in=done, completed_at__lt=cutoff).values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            DeliveryAttempt.objects.filter(delivery_id__in=ids).delete()
+            deleted += Delivery.objects.filter(pk__in=ids).delete()[1].get("parties.Delivery", 0)

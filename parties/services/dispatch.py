@@ -1,15 +1,20 @@
-"""How queued deliveries reach the Celery workers.
+"""How queued deliveries reach the Celery workers: by waking their receivers.
+
+The broker never carries a row, only "drain receiver R now" (the ``drain_receiver`` task). ``wake`` stamps
+the receiver's queue (``ReceiverQueue.wake_at``) and publishes that message only when the queue had no
+drain asked for or running and is not paused, so a receiver has at most one message waiting however many
+changes arrive, and a retry waits in the database (``next_attempt_at``), never in the broker.
 
 On PostgreSQL (``OCPI_HUB_DISPATCH=notify``, the default there) the web process never talks to the broker:
-the outbox statement NOTIFYs ``CHANNEL`` with each row id, and PostgreSQL sends the notifications when the
-transaction commits (never for a rolled-back one). One ``OutboxListener`` thread, in one Celery worker,
-LISTENs and turns each id into a ``deliver`` task. Every worker runs a listener; a session advisory lock lets
-only one of them listen, the others stand by and take over when its connection goes. A listener that starts
-listening first dispatches the rows already due (queued while nobody listened); anything else it misses is
-the sweeper's.
+the outbox statement NOTIFYs ``CHANNEL`` with each row's receiver id (PostgreSQL sends them at commit, never
+for a rolled-back transaction, and folds identical ones of a transaction into one). One ``OutboxListener``
+thread, in one Celery worker, LISTENs and wakes those receivers, a batch of notifications at a time. Every
+worker runs a listener; a session advisory lock lets only one of them listen, the others stand by and take
+over when its connection goes. A listener that starts listening first wakes every receiver with due rows;
+anything else it misses is the sweeper's.
 
-Elsewhere (SQLite, or ``OCPI_HUB_DISPATCH=on_commit``) each row is published to the broker from the web
-process when its transaction commits (``transaction.on_commit``).
+Elsewhere (SQLite, or ``OCPI_HUB_DISPATCH=on_commit``) the web process wakes the receivers when the
+transaction commits (``transaction.on_commit``).
 """
 
 from __future__ import annotations
@@ -17,10 +22,16 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import close_old_connections, connection, connections
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from parties import rows
+from parties.models import Delivery, DeliveryStatus, ReceiverQueue
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +47,56 @@ def notify_enabled() -> bool:
 
 
 def notify_returning() -> str:
-    """The RETURNING expression an outbox INSERT adds to NOTIFY its row id ("" when not notifying)."""
-    return f", pg_notify('{CHANNEL}', id::text)" if notify_enabled() else ""
+    """The RETURNING expression an outbox INSERT adds to NOTIFY its receiver ("" when not notifying)."""
+    return f", pg_notify('{CHANNEL}', receiver_id::text)" if notify_enabled() else ""
+
+
+def wake(receiver_ids: Iterable[int]) -> list[int]:
+    """Ask for a drain of each receiver that needs one (see the module doc); the receivers asked for."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.OCPI_HUB_SWEEP_GRACE)
+    woken = rows.wake(receiver_ids, now=now, stale_before=stale)
+    for receiver_id in woken:
+        publish(receiver_id)
+    return woken
+
+
+def queue_for_new_platform(sender: type, instance: object, created: bool, **kwargs: object) -> None:
+    """post_save of Platform: every platform has its receiver queue (the sweeper looks there)."""
+    if created:
+        ReceiverQueue.objects.get_or_create(platform_id=instance.pk)  # type: ignore[attr-defined]
+
+
+def wake_due(*, now: datetime, limit: int = 1000) -> list[int]:
+    """Wake every receiver with due rows whose drain is neither asked for (or only long ago: a lost
+    message) nor running, and that is not paused (or whose probe is due)."""
+    stale = now - timedelta(seconds=settings.OCPI_HUB_SWEEP_GRACE)
+    due = Delivery.objects.filter(receiver_id=OuterRef("pk"), status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    queues = ReceiverQueue.objects.filter(
+        Q(wake_at__isnull=True) | Q(wake_at__lt=stale),
+        Q(drain_until__isnull=True) | Q(drain_until__lt=now),
+        Q(paused_since__isnull=True) | Q(next_probe_at__lte=now),
+        Exists(due),
+    )
+    return wake(queues.values_list("pk", flat=True)[:limit])
+
+
+def publish(receiver_id: int) -> None:
+    """Publish one ``drain_receiver`` message. If the broker is down, the request stays stamped and the
+    sweeper publishes it again once it is stale."""
+    from parties.tasks import drain_receiver
+
+    try:
+        drain_receiver.apply_async((receiver_id,))
+    except Exception:
+        logger.warning("Could not publish a drain of receiver %s; the sweeper will retry", receiver_id, exc_info=True)
 
 
 class OutboxListener(threading.Thread):
-    """LISTENs on ``CHANNEL`` while it holds the advisory lock; ``dispatch(id)`` for each notification, and
-    ``catch_up()`` each time it starts listening."""
+    """LISTENs on ``CHANNEL`` while it holds the advisory lock; ``dispatch(ids)`` for each batch of
+    notifications, and ``catch_up()`` each time it starts listening."""
 
-    def __init__(self, dispatch: Callable[[int], None], catch_up: Callable[[], object]) -> None:
+    def __init__(self, dispatch: Callable[[set[int]], object], catch_up: Callable[[], object]) -> None:
         super().__init__(name="ocpi-outbox-listener", daemon=True)
         self.dispatch = dispatch
         self.catch_up = catch_up
@@ -77,10 +129,29 @@ class OutboxListener(threading.Thread):
             logger.info("Outbox listener: listening on %s", CHANNEL)
             self._catch_up()
             while not self.stopping.is_set():
-                for notification in listen.notifies(timeout=POLL_SECONDS):
-                    self.dispatch(int(notification.payload))
+                self._dispatch(self._batch(listen))
         finally:
             listen.close()
+
+    def _batch(self, listen) -> set[int]:  # noqa: ANN001 - a psycopg connection
+        """The receiver ids of the notifications that arrive within a poll: one wake for all of them."""
+        ids: set[int] = set()
+        for notification in listen.notifies(timeout=POLL_SECONDS, stop_after=1):
+            ids.add(int(notification.payload))
+        if ids:  # take whatever else is already waiting without blocking
+            for notification in listen.notifies(timeout=0.005):
+                ids.add(int(notification.payload))
+        return ids
+
+    def _dispatch(self, ids: set[int]) -> None:
+        if not ids:
+            return
+        try:
+            self.dispatch(ids)
+        except Exception:  # the database went away: the sweeper wakes them later
+            logger.warning("Outbox listener could not wake receivers %s", sorted(ids), exc_info=True)
+            close_old_connections()
+            connection.close()
 
     def _catch_up(self) -> None:
         try:
@@ -97,9 +168,7 @@ def listener_start() -> OutboxListener | None:
     global _listener
     if not notify_enabled() or _listener is not None:
         return _listener
-    from parties.services.delivery import deliveries_sweep, delivery_dispatch
-
-    _listener = OutboxListener(delivery_dispatch, lambda: deliveries_sweep(grace=0))
+    _listener = OutboxListener(wake, lambda: wake_due(now=timezone.now()))
     _listener.start()
     return _listener
 

@@ -92,7 +92,7 @@ def test_broadcast_again_merges_instead_of_adding_rows():
 def test_a_failed_attempt_hands_its_target_to_the_pending_change_that_supersedes_it(failed, pending, sent):
     from django.utils import timezone
 
-    from parties.services.delivery import _retry_or_die
+    from parties.services.drain import Result, _retry_or_die
 
     receiver = Platform.objects.create(name="emsp-x", status="CONNECTED", version="2.2.1", token_out="token-x")
     now = timezone.now()
@@ -101,6 +101,6 @@ def test_a_failed_attempt_hands_its_target_to_the_pending_change_that_supersedes
     in_flight = Delivery.objects.create(**fields, target=failed, status="in_flight", attempts=1)
     later = Delivery.objects.create(**fields, target=pending, status="pending")
 
-    assert _retry_or_die(in_flight, error="receiver down") == "superseded"
+    assert _retry_or_die(Result(in_flight, "retry", error="receiver down"), now) == "superseded"
     later.refresh_from_db()
     assert (later.status, later.target) == ("pending", sent)  # the receiver never got the failed row's change

@@ -8,7 +8,7 @@ from typing import Any
 
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.services.credentials import platform_invite
-from parties.services.delivery import delivery_attempt
+from parties.services.drain import delivery_attempt
 from tests.ocpi_schema import example_path
 from tests.party import OcpiParty
 

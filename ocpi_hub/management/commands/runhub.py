@@ -1,8 +1,10 @@
 """Run the whole hub in the foreground: gunicorn (web), a Celery worker and Celery beat.
 
-A small supervisor. It prepares the database and static files, starts each process in its own process
-group, and stops them all together: on SIGINT/SIGTERM/SIGHUP (exit status 0), or as soon as one of them
-exits by itself (exit status 1). A process that does not stop within ``--stop-timeout`` seconds is killed
+A small supervisor. It prepares the database and static files and starts each process in its own process
+group. A process that exits by itself is started again after a pause that doubles with each quick crash
+(the others keep running: the web keeps serving while the worker restarts); only ``--max-restarts`` exits
+of one process within ``--restart-window`` seconds stop the hub (exit status 1). SIGINT/SIGTERM/SIGHUP
+stop them all (exit status 0). A process that does not stop within ``--stop-timeout`` seconds is killed
 with its whole process group. On Linux the children also get SIGTERM if the supervisor itself is killed.
 """
 
@@ -30,6 +32,8 @@ class Child:
     name: str
     command: list[str]
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    exits: list[float] = field(default_factory=list)  # monotonic times of its recent exits
+    restart_at: float | None = None
 
     @property
     def running(self) -> bool:
@@ -64,13 +68,23 @@ class Supervisor:
     """Starts the children, waits for a stop signal or a child's exit, then stops every child."""
 
     def __init__(
-        self, children: list[Child], *, env: dict[str, str], cwd: Path, stop_timeout: float, write: Any
+        self,
+        children: list[Child],
+        *,
+        env: dict[str, str],
+        cwd: Path,
+        stop_timeout: float,
+        write: Any,
+        max_restarts: int = 5,
+        restart_window: float = 60.0,
     ) -> None:
         self.children = children
         self.env = env
         self.cwd = cwd
         self.stop_timeout = stop_timeout
         self.write = write
+        self.max_restarts = max_restarts
+        self.restart_window = restart_window
         self.stop_signal: int | None = None
 
     def run(self) -> Child | None:
@@ -92,24 +106,48 @@ class Supervisor:
         for child in self.children:
             if self.stop_signal is not None:
                 return
-            child.process = subprocess.Popen(
-                child.command,
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()),
-            )
-            self.write(f"runhub: started {child.name} (pid {child.process.pid})")
+            self._start(child)
+
+    def _start(self, child: Child) -> None:
+        child.restart_at = None
+        child.process = subprocess.Popen(
+            child.command,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
+        )
+        self.write(f"runhub: started {child.name} (pid {child.process.pid})")
 
     def _watch(self) -> Child | None:
         while self.stop_signal is None:
             for child in self.children:
-                if child.process is not None and child.process.poll() is not None:
+                if self._exited(child) and not self._schedule_restart(child):
                     return child
+                if child.restart_at is not None and time.monotonic() >= child.restart_at:
+                    self._start(child)
             time.sleep(0.2)
         self.write(f"runhub: {signal.Signals(self.stop_signal).name} received, stopping")
         return None
+
+    @staticmethod
+    def _exited(child: Child) -> bool:
+        return child.restart_at is None and child.process is not None and child.process.poll() is not None
+
+    def _schedule_restart(self, child: Child) -> bool:
+        """Plan the restart of a child that exited; False when it crashed too often to go on."""
+        now = time.monotonic()
+        child.exits = [t for t in child.exits if now - t < self.restart_window] + [now]
+        status = child.process.returncode if child.process else "?"
+        _signal_group(child, signal.SIGKILL)  # what it left behind (pool processes) goes with it
+        if len(child.exits) > self.max_restarts:
+            self.write(f"runhub: {child.name} exited {len(child.exits)} times in {self.restart_window:g} s; stopping")
+            return False
+        pause = min(0.5 * 2 ** (len(child.exits) - 1), 30.0)
+        child.restart_at = now + pause
+        self.write(f"runhub: {child.name} exited with status {status}; restarting it in {pause:g} s")
+        return True
 
     def _stop_all(self) -> None:
         for child in self.children:
@@ -156,6 +194,15 @@ class Command(BaseCommand):
             "--no-migrate", action="store_true", help="Skip migrate and collectstatic (when a deploy step runs them)."
         )
         parser.add_argument(
+            "--max-restarts",
+            type=int,
+            default=5,
+            help="Restarts of one process within --restart-window before the hub stops (default 5; 0: never restart).",
+        )
+        parser.add_argument(
+            "--restart-window", type=float, default=60.0, help="Seconds over which restarts are counted (default 60)."
+        )
+        parser.add_argument(
             "--stop-timeout",
             type=float,
             default=10.0,
@@ -174,6 +221,8 @@ class Command(BaseCommand):
             cwd=Path(settings.BASE_DIR),
             stop_timeout=options["stop_timeout"],
             write=self._say,
+            max_restarts=options["max_restarts"],
+            restart_window=options["restart_window"],
         )
         self._say(
             f"runhub: starting the hub on http://{options['host']}:{options['port']}/ocpi/versions "
@@ -182,8 +231,8 @@ class Command(BaseCommand):
         died = supervisor.run()
         if died is not None:
             raise CommandError(
-                f"{died.name} exited with status {died.process.returncode if died.process else '?'}; "
-                "stopped the others",
+                f"{died.name} exited with status {died.process.returncode if died.process else '?'} "
+                f"{len(died.exits)} times; stopped the others",
                 returncode=1,
             )
         self._say("runhub: stopped")

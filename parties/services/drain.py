@@ -1,0 +1,478 @@
+"""Draining one receiver's queue: claim its due rows in batches, render, send over a kept-alive
+connection, record the batch, and keep the receiver's circuit breaker.
+
+One drain per receiver at a time (the ``ReceiverQueue.drain_until`` lease), so a receiver's rows go out in
+order and one slow receiver holds one worker thread, not all of them. The leases of the rows and drains a
+worker holds are renewed by its heartbeat thread (``Heartbeat``): a worker that dies stops renewing, and its
+rows are retried as soon as the short lease runs out, not after a long fixed timeout.
+
+Circuit breaker: after ``OCPI_HUB_BREAKER_THRESHOLD`` failed attempts in a row (no answer, 5xx, 408, 429,
+3xxx) the queue pauses. While paused only one row is sent per probe, at growing intervals; no other row of
+that receiver is attempted. A probe that succeeds resumes the queue and makes every pending row due at once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from parties import client, outbound, rows
+from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform, ReceiverQueue
+from parties.services import dispatch
+
+logger = logging.getLogger(__name__)
+PENDING, IN_FLIGHT = DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT
+TERMINAL = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.DEAD)
+
+
+# --- Leases this process holds, renewed by its heartbeat -----------------------------------------------
+
+
+class _Held:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: set[int] = set()
+        self.receivers: set[int] = set()
+
+    def snapshot(self) -> tuple[list[int], list[int]]:
+        with self.lock:
+            return sorted(self.rows), sorted(self.receivers)
+
+
+held = _Held()
+
+
+def _lease_until() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.OCPI_HUB_DELIVERY_LEASE)
+
+
+def leases_renew() -> None:
+    """Push back the lease of every row and drain this process holds."""
+    row_ids, receiver_ids = held.snapshot()
+    until = _lease_until()
+    if row_ids:
+        Delivery.objects.filter(pk__in=row_ids, status=IN_FLIGHT).update(lease_until=until)
+    if receiver_ids:
+        ReceiverQueue.objects.filter(pk__in=receiver_ids, drain_until__isnull=False).update(drain_until=until)
+
+
+class Heartbeat(threading.Thread):
+    """Renews this worker's leases every third of the lease."""
+
+    def __init__(self) -> None:
+        super().__init__(name="ocpi-delivery-heartbeat", daemon=True)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        interval = max(settings.OCPI_HUB_DELIVERY_LEASE / 3, 0.2)
+        while not self.stopping.wait(interval):
+            try:
+                leases_renew()
+            except Exception:  # database restart: the next beat tries again
+                logger.warning("Delivery heartbeat could not renew leases", exc_info=True)
+                close_old_connections()
+        connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(5)
+
+
+# --- One drain ---------------------------------------------------------------------------------------
+
+
+def receiver_drain(receiver_id: int) -> int:
+    """Send a receiver's due rows until none is left, the breaker opens, or the drain's time budget is
+    spent (then it asks for another drain, behind the other receivers' messages). Returns rows attempted."""
+    if not _drain_start(receiver_id):
+        return 0
+    attempted = 0
+    deadline = time.monotonic() + settings.OCPI_HUB_DRAIN_BUDGET
+    try:
+        while time.monotonic() < deadline:
+            batch = _next_batch(receiver_id)
+            if not batch:
+                break
+            attempted += len(_deliver(batch))
+    finally:
+        _drain_end(receiver_id)
+    return attempted
+
+
+def _drain_start(receiver_id: int) -> bool:
+    now = timezone.now()
+    free = Q(drain_until__isnull=True) | Q(drain_until__lt=now)
+    if not ReceiverQueue.objects.filter(free, pk=receiver_id).update(drain_until=_lease_until()):
+        return False  # another drain runs: it looks for due rows again before it stops
+    with held.lock:
+        held.receivers.add(receiver_id)
+    return True
+
+
+def _drain_end(receiver_id: int) -> None:
+    with held.lock:
+        held.receivers.discard(receiver_id)
+    ReceiverQueue.objects.filter(pk=receiver_id).update(wake_at=None, drain_until=None)
+    # A row that arrived after the last claim saw this drain's request stamped and published nothing.
+    if _has_due(receiver_id):
+        dispatch.wake([receiver_id])
+
+
+def _has_due(receiver_id: int) -> bool:
+    return Delivery.objects.filter(
+        receiver_id=receiver_id, status=PENDING, next_attempt_at__lte=timezone.now()
+    ).exists()
+
+
+def _next_batch(receiver_id: int) -> list[Delivery]:
+    queue = ReceiverQueue.objects.select_related("platform").get(pk=receiver_id)
+    now = timezone.now()
+    if queue.paused_since is not None and queue.next_probe_at is not None and queue.next_probe_at > now:
+        return []  # paused: the sweeper wakes the queue when its probe is due
+    limit = 1 if queue.paused_since is not None else settings.OCPI_HUB_DRAIN_BATCH
+    ids = rows.claim_due(receiver_id, now=now, lease_until=_lease_until(), limit=limit)
+    if not ids:
+        return []
+    with held.lock:
+        held.rows.update(ids)
+    batch = list(Delivery.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
+    for delivery in batch:
+        delivery.receiver = queue.platform
+    return batch
+
+
+# --- One batch: send, then record ---------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What became of one claimed row."""
+
+    delivery: Delivery
+    status: str  # a DeliveryStatus, or "retry" until recorded
+    error: str = ""
+    reply: client.Reply | None = None
+    attempt: DeliveryAttempt | None = None
+    breaker: str = ""  # "failure" (counts towards pausing), "success" (resets it), "" (neither)
+    retry_after: float = 0.0
+
+
+def _deliver(batch: list[Delivery]) -> list[Result]:
+    """Send the batch in order; stop sending when the breaker opens (the rest go back untouched)."""
+    receiver = batch[0].receiver
+    queue = ReceiverQueue.objects.get(pk=receiver.pk)
+    failures = queue.failures
+    results: list[Result] = []
+    try:
+        for index, delivery in enumerate(batch):
+            if failures >= settings.OCPI_HUB_BREAKER_THRESHOLD and index:
+                _unclaim(batch[index:])
+                break
+            result = _attempt(delivery)
+            results.append(result)
+            failures = 0 if result.breaker == "success" else failures + (result.breaker == "failure")
+        _record(results)
+        _breaker_update(queue, results)
+    finally:
+        with held.lock:
+            held.rows.difference_update(delivery.pk for delivery in batch)
+    return results
+
+
+def _unclaim(deliveries: list[Delivery]) -> None:
+    ids = [delivery.pk for delivery in deliveries]
+    Delivery.objects.filter(pk__in=ids, status=IN_FLIGHT).update(
+        status=PENDING, attempts=F("attempts") - 1, lease_until=None
+    )
+
+
+def _attempt(delivery: Delivery) -> Result:
+    receiver = delivery.receiver
+    if receiver.status == ConnectionStatus.SUSPENDED or not receiver.token_out:
+        return Result(delivery, DeliveryStatus.FAILED, error="receiver is suspended or unregistered")
+    try:
+        request = outbound.render(delivery)
+    except outbound.NoEndpoint as exc:
+        return Result(delivery, DeliveryStatus.FAILED, error=str(exc))
+    if request is None:
+        return Result(delivery, DeliveryStatus.SUCCEEDED, error="nothing to send")
+    return _send(delivery, request)
+
+
+def _send(delivery: Delivery, request: outbound.Outbound) -> Result:
+    receiver = delivery.receiver
+    started = timezone.now()
+    try:
+        reply = client.call(
+            request.method,
+            request.url,
+            token=receiver.token_out,
+            raw_token=not receiver.token_base64,
+            body=request.body,
+            correlation_id=delivery.correlation_id,
+            routing=request.routing,
+        )
+    except client.TransportError as exc:
+        attempt = _attempt_row(delivery, request, started, outcome="error", error=str(exc), failure=exc)
+        return Result(delivery, "retry", error=str(exc), attempt=attempt, breaker="failure")
+    outcome = _classify(reply)
+    attempt = _attempt_row(delivery, request, started, outcome=outcome, reply=reply)
+    _track_unauthorized(receiver, reply.http_status)
+    if outcome == "succeeded":
+        return Result(delivery, DeliveryStatus.SUCCEEDED, reply=reply, attempt=attempt, breaker="success")
+    if outcome == "retry":
+        wait = retry_after_seconds(reply)
+        return Result(delivery, "retry", _reply_error(reply), reply, attempt, breaker="failure", retry_after=wait)
+    return Result(delivery, DeliveryStatus.FAILED, _reply_error(reply), reply, attempt, breaker="success")
+
+
+def _classify(reply: client.Reply) -> str:
+    if reply.http_status >= 500 or reply.http_status in (408, 429):
+        return "retry"
+    if 200 <= reply.http_status < 300:
+        if reply.status_code is None:
+            return "failed"
+        if 1000 <= reply.status_code < 2000:
+            return "succeeded"
+        return "retry" if 3000 <= reply.status_code < 4000 else "failed"
+    return "failed"
+
+
+def retry_after_seconds(reply: client.Reply) -> float:
+    """The wait a 429 or 503 answer asks for in ``Retry-After`` (seconds or an HTTP date); 0 if none."""
+    if reply.http_status not in (429, 503):
+        return 0.0
+    value = next((v for k, v in reply.headers.items() if k.lower() == "retry-after"), "").strip()
+    if not value:
+        return 0.0
+    if value.isdigit():
+        return min(float(value), 86400.0)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    if when.tzinfo is None:
+        return 0.0
+    return min(max((when - timezone.now()).total_seconds(), 0.0), 86400.0)
+
+
+def _reply_error(reply: client.Reply) -> str:
+    return f"HTTP {reply.http_status}, OCPI {reply.status_code}: {reply.status_message}"[:500]
+
+
+def _attempt_row(
+    delivery: Delivery,
+    request: outbound.Outbound,
+    started: datetime,
+    *,
+    outcome: str,
+    reply: client.Reply | None = None,
+    error: str = "",
+    failure: client.TransportError | None = None,
+) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        delivery=delivery,
+        method=request.method,
+        url=request.url[:500],
+        started_at=started,
+        outcome=outcome,
+        request_id=reply.request_id if reply else (failure.request_id if failure else ""),
+        duration_ms=reply.duration_ms if reply else (failure.duration_ms if failure else 0),
+        http_status=reply.http_status if reply else None,
+        ocpi_status=reply.status_code if reply else None,
+        error=(error or (_reply_error(reply) if reply and outcome != "succeeded" else ""))[:500],
+        response_excerpt=(reply.excerpt if reply else "")[:500],
+    )
+
+
+def _track_unauthorized(receiver: Platform, http_status: int) -> None:
+    if http_status == 401:
+        Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=F("unauthorized_count") + 1)
+        limit = settings.OCPI_HUB_UNAUTHORIZED_FLAG_AFTER
+        Platform.objects.filter(pk=receiver.pk, unauthorized_count__gte=limit).update(
+            needs_attention=True, attention_reason=f"answered HTTP 401 to {limit} or more pushes in a row"
+        )
+    elif receiver.unauthorized_count:
+        Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=0)
+        receiver.unauthorized_count = 0
+
+
+def _record(results: list[Result]) -> None:
+    """One INSERT for the batch's attempts; one UPDATE per group of rows that end alike."""
+    now = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create([r.attempt for r in results if r.attempt is not None])
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for result in results:
+            if result.status == "retry":
+                result.status = _retry_or_die(result, now)
+            if result.status in (PENDING, DeliveryStatus.SUPERSEDED):
+                continue  # written by _retry_or_die
+            values = _end_values(result, completed_at=now)
+            groups.setdefault(tuple(sorted(values.items())), []).append(result.delivery.pk)
+        for key, ids in groups.items():
+            Delivery.objects.filter(pk__in=ids, status=IN_FLIGHT).update(**dict(key))
+
+
+def _end_values(result: Result, **extra: Any) -> dict[str, Any]:
+    values: dict[str, Any] = dict(status=result.status, lease_until=None, last_error=result.error[:500], **extra)
+    if result.reply is not None:
+        values.update(last_http_status=result.reply.http_status, last_ocpi_status=result.reply.status_code)
+    return values
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter on the upper half: base * 2^(n-1), capped."""
+    ceiling = min(
+        settings.OCPI_HUB_DELIVERY_BACKOFF_MAX,
+        settings.OCPI_HUB_DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0),
+    )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+
+def _retry_or_die(result: Result, now: datetime) -> str:
+    """A retryable failure: dead when out of attempts or too old, else pending again at its backoff (or
+    the receiver's Retry-After, whichever is later), or merged into a newer pending row of its object."""
+    delivery = result.delivery
+    age = (now - delivery.queued_at).total_seconds()
+    if delivery.attempts >= settings.OCPI_HUB_DELIVERY_MAX_ATTEMPTS or age >= settings.OCPI_HUB_DELIVERY_MAX_AGE:
+        return DeliveryStatus.DEAD
+    if merge_into_pending(delivery, completed_at=now, error=result.error):
+        return DeliveryStatus.SUPERSEDED  # written by the merge
+    delay = max(backoff_seconds(delivery.attempts), result.retry_after)
+    values = _end_values(result, next_attempt_at=now + timedelta(seconds=delay))
+    values["status"] = PENDING
+    Delivery.objects.filter(pk=delivery.pk, status=IN_FLIGHT).update(**values)
+    return PENDING
+
+
+def merge_into_pending(delivery: Delivery, *, completed_at: datetime, error: str = "") -> bool:
+    """If the object of ``delivery`` has another pending row, that row takes this one's change: its target
+    is widened to cover both, and this row becomes superseded. Call in a transaction."""
+    sibling = (
+        Delivery.objects.select_for_update()
+        .filter(
+            receiver_id=delivery.receiver_id, module=delivery.module, object_key=delivery.object_key, status=PENDING
+        )
+        .exclude(pk=delivery.pk)
+        .first()
+    )
+    if sibling is None:
+        return False
+    widened = common_target(sibling.target, delivery.target)
+    if widened != sibling.target:
+        Delivery.objects.filter(pk=sibling.pk, status=PENDING).update(target=widened)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SUPERSEDED, lease_until=None, completed_at=completed_at, last_error=error[:500]
+    )
+    return True
+
+
+def common_target(first: str, second: str) -> str:
+    """The narrowest target covering both ("", "<evse>" or "<evse>/<connector>"): what the outbox insert
+    keeps when two changes of one object merge."""
+    common = []
+    for mine, theirs in zip(first.split("/"), second.split("/"), strict=False):
+        if not first or not second or mine != theirs:
+            break
+        common.append(mine)
+    return "/".join(common)
+
+
+def release_lost(delivery: Delivery) -> None:
+    """The sweeper's part: a row whose lease ran out (its worker is gone) is due again at once."""
+    now = timezone.now()
+    with transaction.atomic():
+        if merge_into_pending(delivery, completed_at=now, error="lease expired (worker lost)"):
+            return
+        Delivery.objects.filter(pk=delivery.pk, status=IN_FLIGHT).update(
+            status=PENDING, lease_until=None, next_attempt_at=now, last_error="lease expired (worker lost)"
+        )
+
+
+# --- The circuit breaker ------------------------------------------------------------------------------
+
+
+def probe_interval(failures: int) -> float:
+    """Seconds to the next probe of a paused receiver: doubling from the base with each failed probe."""
+    extra = max(failures - settings.OCPI_HUB_BREAKER_THRESHOLD, 0)
+    return min(settings.OCPI_HUB_BREAKER_PROBE_BASE * 2 ** min(extra, 20), settings.OCPI_HUB_BREAKER_PROBE_MAX)
+
+
+def _breaker_update(queue: ReceiverQueue, results: list[Result]) -> None:
+    failures = queue.failures
+    for result in results:
+        failures = 0 if result.breaker == "success" else failures + (result.breaker == "failure")
+    now = timezone.now()
+    paused = queue.paused_since is not None
+    if paused and failures == 0:
+        _resume(queue, now)
+    elif failures >= settings.OCPI_HUB_BREAKER_THRESHOLD:
+        _pause(queue, failures, now)
+    elif failures != queue.failures:
+        ReceiverQueue.objects.filter(pk=queue.pk).update(failures=failures)
+
+
+def _pause(queue: ReceiverQueue, failures: int, now: datetime) -> None:
+    wait = probe_interval(failures)
+    ReceiverQueue.objects.filter(pk=queue.pk).update(
+        failures=failures,
+        paused_since=queue.paused_since or now,
+        last_probe_at=now if queue.paused_since else queue.last_probe_at,
+        next_probe_at=now + timedelta(seconds=wait),
+    )
+    if queue.paused_since is None:
+        logger.warning(
+            "Receiver %s paused after %s failed attempts in a row; probing every %.0f s or more",
+            queue.pk,
+            failures,
+            wait,
+            extra={"event": "receiver.paused", "platform": queue.pk},
+        )
+
+
+def _resume(queue: ReceiverQueue, now: datetime) -> None:
+    ReceiverQueue.objects.filter(pk=queue.pk).update(
+        failures=0, paused_since=None, next_probe_at=None, last_probe_at=now
+    )
+    # Converge now, not after each row's backoff.
+    Delivery.objects.filter(receiver_id=queue.pk, status=PENDING, next_attempt_at__gt=now).update(next_attempt_at=now)
+    logger.info(
+        "Receiver %s answered its probe; resumed", queue.pk, extra={"event": "receiver.resumed", "platform": queue.pk}
+    )
+
+
+# --- A single row, synchronously (tests, admin tools) ------------------------------------------------
+
+
+def delivery_attempt(delivery_id: int) -> str:
+    """Claim one due row (unless its object is in flight), send it, record it; its outcome."""
+    now = timezone.now()
+    busy = Delivery.objects.filter(
+        receiver=OuterRef("receiver"), module=OuterRef("module"), object_key=OuterRef("object_key"), status=IN_FLIGHT
+    )
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=PENDING, next_attempt_at__lte=now)
+        .exclude(Exists(busy))
+        .update(status=IN_FLIGHT, attempts=F("attempts") + 1, lease_until=_lease_until())
+    )
+    if not claimed:
+        return "not-claimed"
+    delivery = Delivery.objects.select_related("receiver").get(pk=delivery_id)
+    ReceiverQueue.objects.get_or_create(platform_id=delivery.receiver_id)
+    with held.lock:
+        held.rows.add(delivery_id)
+    result = _deliver([delivery])[0]
+    transaction.on_commit(lambda: dispatch.wake([delivery.receiver_id]) if _has_due(delivery.receiver_id) else None)
+    return "retry" if result.status == PENDING else str(result.status)
