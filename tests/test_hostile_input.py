@@ -311,3 +311,23 @@ def test_too_many_nested_objects_answer_2001_naming_the_list(client, caller, set
         answer = response.json()
         assert answer["status_code"] == 2001, (module, answer)
         assert answer["status_message"].startswith(f"{field}: at most 2 items"), (module, answer)
+
+
+def test_the_allowed_clock_skew_is_a_setting_and_only_inbound_objects_are_checked(settings):
+    from datetime import UTC, datetime, timedelta
+
+    from pydantic import ValidationError
+
+    from locations.tests.helpers import location
+    from locations.wire import parse_location, render_location
+
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = location("L1", last_updated=soon)
+    with pytest.raises(ValidationError, match=r"last_updated\n.*hub's clock \(\+300"):
+        parse_location("2.2.1", body)
+    settings.OCPI_HUB_MAX_CLOCK_SKEW = 3600
+    assert parse_location("2.2.1", body)["last_updated"] == soon
+    settings.OCPI_HUB_MAX_CLOCK_SKEW = 60
+    with pytest.raises(ValidationError, match=r"hub's clock \(\+60"):
+        parse_location("2.2.1", body)
+    assert render_location(body, "2.2.1")["last_updated"] == soon  # what the hub stored is rendered as it is

@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -65,33 +66,48 @@ DateTime = Annotated[
 ]
 
 
-def _not_in_future(value: str, info: ValidationInfo) -> str:
+def _to_last_updated_text(value: Any, info: ValidationInfo) -> str:
+    text = _to_datetime_text(value, info)
     # canonical texts compare as times on their first 19 characters (YYYY-MM-DDTHH:MM:SS)
-    if info.context is not None and value[:19] > _latest_accepted():
+    if info.context is not None and text[:19] > _latest_accepted():
         raise PydanticCustomError(
             "ocpi_future",
             "must not be later than the hub's clock (+{skew} s)",
-            {"skew": settings.OCPI_HUB_MAX_CLOCK_SKEW},
+            {"skew": f"{settings.OCPI_HUB_MAX_CLOCK_SKEW:g}"},
         )
-    return value
+    return text
 
 
-_latest: tuple[int, float, str] = (0, 0.0, "")
+_latest: tuple[int, str] = (0, "")
 
 
 def _latest_accepted() -> str:
-    """The hub's clock plus the allowed skew, as ``YYYY-MM-DDTHH:MM:SS``; computed once a second."""
+    """The hub's clock plus ``OCPI_HUB_MAX_CLOCK_SKEW``, as ``YYYY-MM-DDTHH:MM:SS``; computed (and the setting
+    read: a settings lookup costs more than the rest of the check) once a second."""
     global _latest
-    second, skew = int(time.time()), settings.OCPI_HUB_MAX_CLOCK_SKEW
-    if _latest[:2] != (second, skew):
-        limit = datetime.fromtimestamp(second + skew, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        _latest = (second, skew, limit)
-    return _latest[2]
+    second, limit = _latest
+    now = int(time.time())
+    if now != second:
+        limit = datetime.fromtimestamp(now + settings.OCPI_HUB_MAX_CLOCK_SKEW, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _latest = (now, limit)
+    return limit
+
+
+@receiver(setting_changed)
+def _skew_changed(*, setting: str, **kwargs: Any) -> None:
+    global _latest
+    if setting == "OCPI_HUB_MAX_CLOCK_SKEW":
+        _latest = (0, "")
 
 
 # ``last_updated`` of an object: a DateTime that is not in the future (beyond the allowed clock skew) when
 # validated inbound (with a context); an object "updated" in 9999 would make every real update look older.
-LastUpdated = Annotated[DateTime, AfterValidator(_not_in_future)]
+# One validator call (the DateTime's own, extended): this is on every EVSE and Connector of the ingest path.
+LastUpdated = Annotated[
+    str,
+    BeforeValidator(_to_last_updated_text),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 25}),
+]
 
 # Numbers: finite (the model config) and bounded; an OCPI amount, energy or time beyond 10^12 is nonsense and
 # would overflow sums to infinity. ``Number(ge=0)`` for quantities that cannot be negative.
