@@ -331,3 +331,42 @@ def test_the_allowed_clock_skew_is_a_setting_and_only_inbound_objects_are_checke
     with pytest.raises(ValidationError, match=r"hub's clock \(\+60"):
         parse_location("2.2.1", body)
     assert render_location(body, "2.2.1")["last_updated"] == soon  # what the hub stored is rendered as it is
+
+
+PARKING = {"id": "P1", "vehicle_types": ["BUS"], "restricted_to_type": False, "reservation_required": False}
+PATCHES = [
+    ("location", {"parking_places": [{**PARKING, "max_vehicle_weight": float("inf")}]}, "parking_places[0]"),
+    ("location", {"publish": "false"}, "publish"),
+    ("location", {"last_updated": FAR_FUTURE}, "last_updated"),
+    ("token", {"valid": "yes"}, "valid"),
+    ("token", {"last_updated": FAR_FUTURE}, "last_updated"),
+    ("error", {"last_updated": FAR_FUTURE}, "last_updated"),
+]
+
+
+def _stored_models() -> dict:
+    from errors.models import ErrorRecord
+    from locations.models import Location
+    from tokens.models import Token
+
+    return {"location": Location, "token": Token, "error": ErrorRecord}
+
+
+@pytest.mark.parametrize(("module", "patch", "field"), PATCHES)
+def test_hostile_patches_of_stored_objects_answer_2001_and_change_nothing(client, caller, module, patch, field):
+    import json
+
+    bodies = _bodies("2.3.0")
+    for name in ("location", module):
+        url, method, body = bodies[name]
+        assert client.generic(method, f"/ocpi/2.3.0/{url}", json.dumps(body), **_auth()).json()["status_code"] == 1000
+    url, _, body = bodies[module]
+    patch = {"last_updated": "2024-06-01T00:00:00Z", **patch}
+    models = _stored_models()
+    stored = {name: list(model.objects.values_list("last_updated")) for name, model in models.items()}
+    text = json.dumps(patch).replace("Infinity", "1e309")
+    response = client.generic("PATCH", f"/ocpi/2.3.0/{url}", text, **_auth())
+    answer = response.json()
+    assert (response.status_code, answer["status_code"]) == (200, 2001), answer
+    assert answer["status_message"].startswith(field), answer
+    assert stored == {name: list(model.objects.values_list("last_updated")) for name, model in models.items()}
