@@ -25,7 +25,19 @@ from pydantic import Field
 
 from errors.extension import strip_extension_fields
 from locations.wire.enums import ConnectorFormat, PowerType
-from ocpi_hub.api.wire import URL, CiString, DateTime, ListOf, String, WireModel, render
+from ocpi_hub.api.wire import (
+    URL,
+    CiString,
+    DateTime,
+    Int,
+    LastUpdated,
+    ListOf,
+    ListOfAtLeastOne,
+    Number,
+    String,
+    WireModel,
+    render,
+)
 from ocpi_hub.api.wire_charging import (
     AuthMethod,
     CdrToken221,
@@ -91,7 +103,7 @@ class SignedValue(WireModel):
 
 class SignedData(WireModel):
     encoding_method: CiString(36)
-    encoding_method_version: int | None = None
+    encoding_method_version: Int() | None = None
     public_key: String(512) | None = None
     signed_values: Annotated[list[SignedValue], Field(min_length=1)]
     url: URL | None = None
@@ -115,15 +127,15 @@ class Cdr221(WireModel):
     meter_id: String(255) | None = None
     currency: String(3)
     tariffs: ListOf(Tariff221) = []
-    charging_periods: Annotated[list[ChargingPeriod], Field(min_length=1)]
+    charging_periods: ListOfAtLeastOne(ChargingPeriod, limit="OCPI_HUB_MAX_CHARGING_PERIODS")
     signed_data: SignedData | None = None
     total_cost: Price221
     total_fixed_cost: Price221 | None = None
-    total_energy: float
+    total_energy: Number()
     total_energy_cost: Price221 | None = None
-    total_time: float
+    total_time: Number()
     total_time_cost: Price221 | None = None
-    total_parking_time: float | None = None
+    total_parking_time: Number() | None = None
     total_parking_cost: Price221 | None = None
     total_reservation_cost: Price221 | None = None
     remark: String(255) | None = None
@@ -131,7 +143,7 @@ class Cdr221(WireModel):
     credit: bool | None = None
     credit_reference_id: CiString(39) | None = None
     home_charging_compensation: bool | None = None
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class Cdr230(Cdr221):

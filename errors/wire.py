@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from ocpi_hub.api.wire import CiString, DateTime, String, WireModel, format_validation_error, render
+from ocpi_hub.api.wire import CiString, DateTime, LastUpdated, String, WireModel, format_validation_error, render
 from ocpi_hub.api.wire_common import V221, V230, model_for
 from ocpi_hub.exceptions import InvalidParameters
 
@@ -45,7 +45,7 @@ class ErrorRecord221(WireModel):
     occurred_at: DateTime
     cleared_at: DateTime | None = None
     description: String(512) | None = None
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class ErrorRecord230(ErrorRecord221):

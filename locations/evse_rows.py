@@ -5,8 +5,9 @@ the rows are not read. ``EvseRowsChange.statements()`` are the two statements of
 the changed rows and one INSERT of the history entries of the rows that exist (their values passed as one JSON
 parameter, ``ocpi_hub.db.json_rows``); they run together with the Location's own UPDATE
 (``ocpi_hub.db.execute_together``). ``finish()`` then creates the rows of EVSEs seen for the first time, with
-their history. This is the ingest hot path (bench scenario B), so
-the statements are plain SQL (the ORM spent more time building them than the database running them).
+their history (two more statements). No statement's number of parameters grows with the number of EVSEs,
+so a Location of any size stays one transaction. This is the ingest hot path (bench scenario B), so the
+statements are plain SQL (the ORM spent more time building them than the database running them).
 """
 
 from __future__ import annotations
@@ -53,18 +54,16 @@ class EvseRowsChange:
         return _update(self.location, self.changed, condition), history
 
     def finish(self, updated: Rows) -> None:
-        """Create the rows the UPDATE did not find (EVSEs seen for the first time) and record their history."""
+        """Create the rows the UPDATE did not find (EVSEs seen for the first time), then record their history:
+        two statements whose number of parameters does not depend on the number of EVSEs (a Location with
+        tens of thousands of them stays one transaction within PostgreSQL's 65,535 bind parameters)."""
         found = {key for (key,) in updated}
-        created = [
-            Evse(location=self.location, uid_key=key, **dict(zip(FIELDS, _typed(values), strict=True)))
-            for key, values in self.changed.items()
-            if key not in found
-        ]
+        created = {key: values for key, values in self.changed.items() if key not in found}
         if not created:
             return
-        ids = {row.uid_key: row.pk for row in Evse.objects.bulk_create(created)}
-        entries = [(ids[key], *self.history[key]) for key in ids if key in self.history]
-        execute_together([_history(entries)] if entries else [])
+        history = {key: self.history[key] for key in created if key in self.history}
+        execute_together([_insert(self.location, created)])
+        execute_together([_history_of_existing(self.location, history, "")])
 
 
 def evse_rows_change(*, location: Location, previous: Doc | None, uid: str | None = None) -> EvseRowsChange:
@@ -99,27 +98,26 @@ def _values(evse: Doc) -> Values:
     return (evse["uid"], evse.get("evse_id") or "", evse["status"], evse["last_updated"])
 
 
-def _typed(values: Values) -> tuple[str, str, str, datetime]:
-    return (*values[:3], parse_datetime(values[3]))
-
-
 _CHANGED = {"uid_key": "text", "uid": "text", "evse_id": "text", "status": "text", "last_updated": "timestamp"}
 _ENTRIES = {"uid_key": "text", "status": "text", "changed_at": "timestamp"}
 EVSE_TABLE = Evse._meta.db_table
 
 
 def _update(location: Location, rows: dict[str, Values], condition: str) -> Statement:
-    changed = [
-        {"uid_key": key, "uid": uid, "evse_id": evse_id, "status": status, "last_updated": parse_datetime(moment)}
-        for key, (uid, evse_id, status, moment) in rows.items()
-    ]
     sql = (
         f"UPDATE {EVSE_TABLE} SET uid = incoming.uid, evse_id = incoming.evse_id, status = incoming.status, "
         f"last_updated = incoming.last_updated FROM {json_rows('incoming', _CHANGED)} "
         f"WHERE {EVSE_TABLE}.location_id = %s AND {EVSE_TABLE}.uid_key = incoming.uid_key {condition} "
         f"RETURNING {EVSE_TABLE}.uid_key"
     )
-    return Statement(sql, [json_param(changed), location.pk], returning=True)
+    return Statement(sql, [json_param(_changed_rows(rows)), location.pk], returning=True)
+
+
+def _changed_rows(rows: dict[str, Values]) -> list[dict[str, Any]]:
+    return [
+        {"uid_key": key, "uid": uid, "evse_id": evse_id, "status": status, "last_updated": parse_datetime(moment)}
+        for key, (uid, evse_id, status, moment) in rows.items()
+    ]
 
 
 def _history_of_existing(
@@ -137,11 +135,13 @@ def _history_of_existing(
     return Statement(sql, [_adapt(timezone.now()), json_param(entries), location.pk])
 
 
-def _history(entries: list[tuple[int, str, datetime]]) -> Statement:
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(entries))
-    recorded_at = _adapt(timezone.now())
-    params = [value for evse_id, status, at in entries for value in (evse_id, status, _adapt(at), recorded_at)]
-    return Statement(f"INSERT INTO {HISTORY_TABLE} (evse_id, status, changed_at, recorded_at) VALUES {rows}", params)
+def _insert(location: Location, rows: dict[str, Values]) -> Statement:
+    sql = (
+        f"INSERT INTO {EVSE_TABLE} (location_id, uid_key, uid, evse_id, status, last_updated) "
+        f"SELECT %s, incoming.uid_key, incoming.uid, incoming.evse_id, incoming.status, incoming.last_updated "
+        f"FROM {json_rows('incoming', _CHANGED)}"
+    )
+    return Statement(sql, [location.pk, json_param(_changed_rows(rows))])
 
 
 def _adapt(value: Any) -> Any:

@@ -144,15 +144,18 @@ class _Contended(Exception):
 
 
 def _push(ref: LocationRef, apply: Callable[[Location | None, str], PushResult]) -> PushResult:
-    """``apply(location, version)`` to the stored Location at ``ref``. On PostgreSQL first optimistically
-    (read without a lock, write only if the row is unchanged: no transaction, two round trips); when that
-    does not apply (a concurrent push changed the Location, or the push creates rows), and elsewhere, in a
-    transaction with the row locked."""
+    """``apply(location, version)`` to the stored Location at ``ref``. On PostgreSQL, when the Location
+    exists, first optimistically (read without a lock, write only if the row is unchanged: one statement, no
+    transaction, two round trips); when that does not apply (a concurrent push changed the Location, or the
+    push creates rows), for a new Location, and elsewhere, in a transaction with the row locked. A push that
+    creates rows always runs in the transaction: it is written whole or not at all."""
     if connection.vendor == "postgresql":
-        try:
-            return apply(*location_read(ref))
-        except _Contended:
-            pass
+        location, version = location_read(ref)
+        if location is not None:
+            try:
+                return apply(location, version)
+            except _Contended:
+                pass
     return atomic_with_retry(lambda: apply(location_lock(ref), ""))
 
 

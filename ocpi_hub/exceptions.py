@@ -30,6 +30,21 @@ class InvalidParameters(ClientError):
     default_message = "Invalid or missing parameters"
 
 
+class BodyTooLarge(InvalidParameters):
+    """A request body over ``OCPI_HUB_MAX_BODY_BYTES``: refused before (the rest of) it is read."""
+
+    http_status = 413
+    default_message = "body: too large"
+
+
+class BodyNotReceived(ClientError):
+    """A request body that did not arrive within ``OCPI_HUB_BODY_READ_TIMEOUT`` (e.g. a Content-Length larger
+    than what the client sends)."""
+
+    http_status = 408
+    default_message = "body: not received in time"
+
+
 class NotEnoughInformation(ClientError):
     ocpi_status = 2002
     default_message = "Not enough information"

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ocpi_hub.api.wire import URL, CiString, DateTime, String, WireModel
+from ocpi_hub.api.wire import URL, CiString, LastUpdated, String, WireModel
 from ocpi_hub.api.wire_common import BusinessDetails221, BusinessDetails230
 
 Role221 = Literal["CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP"]
@@ -80,7 +80,7 @@ class ClientInfo221(WireModel):
     country_code: CiString(2)
     role: Role221
     status: ConnectionStatus
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class ClientInfo230(ClientInfo221):

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, RootModel
 
 from errors.extension import strip_extension_fields
-from ocpi_hub.api.wire import CiString, DateTime, ListOf, String, WireModel, render
+from ocpi_hub.api.wire import MAX_NUMBER, CiString, DateTime, LastUpdated, ListOf, Number, String, WireModel, render
 from ocpi_hub.api.wire_charging import (
     AuthMethod,
     CdrToken221,
@@ -50,7 +50,7 @@ PRICE_FIELDS = ("total_cost",)
 
 EnergyDirection = Literal["IMPORT", "EXPORT", "BIDIRECTIONAL"]
 ErrorScheme = Literal["MREC", "DIN_DKE_99003", "OCPP16", "VENDOR"]
-Kwh = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]  # a JSON number, not "1.5" or true
+Kwh = Annotated[float, Field(ge=0, le=MAX_NUMBER)]  # a finite JSON number (strict model config)
 Severity = Annotated[int, Field(ge=0, le=9, strict=True)]
 
 
@@ -60,7 +60,7 @@ class Session221(WireModel):
     id: CiString(36)
     start_date_time: DateTime
     end_date_time: DateTime | None = None
-    kwh: float
+    kwh: Number(ge=0)
     cdr_token: CdrToken221
     auth_method: AuthMethod
     authorization_reference: CiString(36) | None = None
@@ -69,10 +69,10 @@ class Session221(WireModel):
     connector_id: CiString(36)
     meter_id: String(255) | None = None
     currency: String(3)
-    charging_periods: ListOf(ChargingPeriod) = []
+    charging_periods: ListOf(ChargingPeriod, limit="OCPI_HUB_MAX_CHARGING_PERIODS") = []
     total_cost: Price221 | None = None
     status: SessionStatus
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class Session230(Session221):
@@ -102,7 +102,7 @@ class ChargingPreferences(WireModel):
 
     profile_type: ProfileType
     departure_time: DateTime | None = None
-    energy_need: float | None = None
+    energy_need: Number(ge=0) | None = None
     discharge_allowed: bool | None = None
 
 

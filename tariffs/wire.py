@@ -10,11 +10,21 @@ express) are left out.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field
-
-from ocpi_hub.api.wire import URL, CiString, DateTime, ListOf, String, WireModel, render
+from ocpi_hub.api.wire import (
+    URL,
+    CiString,
+    DateTime,
+    Int,
+    LastUpdated,
+    ListOf,
+    ListOfAtLeastOne,
+    Number,
+    String,
+    WireModel,
+    render,
+)
 from ocpi_hub.api.wire_common import (
     V221,
     V230,
@@ -44,9 +54,9 @@ TaxIncluded = Literal["YES", "NO", "N/A"]
 
 class PriceComponent(WireModel):
     type: TariffDimensionType
-    price: float
-    vat: float | None = None
-    step_size: Annotated[int, Field(ge=0)]
+    price: Number()
+    vat: Number(ge=0, le=100) | None = None
+    step_size: Int(ge=0)
 
 
 class TariffRestrictions221(WireModel):
@@ -54,14 +64,14 @@ class TariffRestrictions221(WireModel):
     end_time: LocalTime | None = None
     start_date: LocalDate | None = None
     end_date: LocalDate | None = None
-    min_kwh: float | None = None
-    max_kwh: float | None = None
-    min_current: float | None = None
-    max_current: float | None = None
-    min_power: float | None = None
-    max_power: float | None = None
-    min_duration: int | None = None
-    max_duration: int | None = None
+    min_kwh: Number(ge=0) | None = None
+    max_kwh: Number(ge=0) | None = None
+    min_current: Number(ge=0) | None = None
+    max_current: Number(ge=0) | None = None
+    min_power: Number(ge=0) | None = None
+    max_power: Number(ge=0) | None = None
+    min_duration: Int(ge=0) | None = None
+    max_duration: Int(ge=0) | None = None
     day_of_week: ListOf(DayOfWeek) = []
     reservation: ReservationRestrictionType | None = None
 
@@ -71,7 +81,7 @@ class TariffRestrictions230(TariffRestrictions221):
 
 
 class TariffElement221(WireModel):
-    price_components: Annotated[list[PriceComponent], Field(min_length=1)]
+    price_components: ListOfAtLeastOne(PriceComponent, limit="OCPI_HUB_MAX_TARIFF_ELEMENTS")
     restrictions: TariffRestrictions221 | None = None
 
 
@@ -89,18 +99,18 @@ class Tariff221(WireModel):
     tariff_alt_url: URL | None = None
     min_price: Price221 | None = None
     max_price: Price221 | None = None
-    elements: Annotated[list[TariffElement221], Field(min_length=1)]
+    elements: ListOfAtLeastOne(TariffElement221, limit="OCPI_HUB_MAX_TARIFF_ELEMENTS")
     start_date_time: DateTime | None = None
     end_date_time: DateTime | None = None
     energy_mix: EnergyMix221 | None = None
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class Tariff230(Tariff221):
     min_price: PriceLimit230 | None = None  # type: ignore[assignment]
     max_price: PriceLimit230 | None = None  # type: ignore[assignment]
-    preauthorize_amount: float | None = None
-    elements: Annotated[list[TariffElement230], Field(min_length=1)]  # type: ignore[assignment]
+    preauthorize_amount: Number() | None = None
+    elements: ListOfAtLeastOne(TariffElement230, limit="OCPI_HUB_MAX_TARIFF_ELEMENTS")  # type: ignore[assignment]
     tax_included: TaxIncluded
     energy_mix: EnergyMix230 | None = None  # type: ignore[assignment]
 

@@ -13,7 +13,15 @@ from urllib.parse import quote
 
 from pydantic import StringConstraints, ValidationError
 
-from ocpi_hub.api.wire import CiString, DateTime, ListOf, String, WireModel, format_validation_error, render
+from ocpi_hub.api.wire import (
+    CiString,
+    LastUpdated,
+    ListOf,
+    String,
+    WireModel,
+    format_validation_error,
+    render,
+)
 from ocpi_hub.api.wire_common import (
     TOKEN_TYPE_221_VALUES,
     V221,
@@ -58,7 +66,7 @@ class Token221(WireModel):
     language: String(2) | None = None
     default_profile_type: ProfileType | None = None
     energy_contract: EnergyContract | None = None
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class Token230(Token221):

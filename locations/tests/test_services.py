@@ -267,3 +267,75 @@ def test_admin_pages_are_read_only_and_show_evses_history_and_deliveries(cpo, em
     assert "Delivery state" in tariff_page
     assert "pending" in tariff_page
     assert admin_client.get("/admin/locations/location/add/").status_code == 403
+
+
+# --- size: one push is one transaction, and no statement grows with the Location -------------------------------
+
+
+def _many_evses(count: int, status: str = "AVAILABLE") -> list[dict]:
+    one = evse("X", connectors=[connector("1")])
+    return [{**one, "uid": f"E{index}", "evse_id": f"NL*CPO*E{index}", "status": status} for index in range(count)]
+
+
+class _ParameterCounts:
+    """Records the number of bind parameters of every statement sent (a Django execute wrapper)."""
+
+    def __init__(self):
+        self.counts: list[int] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.counts.append(len(params or ()))
+        return execute(sql, params, many, context)
+
+
+def _largest_statement(cpo: Platform, evses: int, location_id: str) -> int:
+    from django.db import connection
+
+    counts = _ParameterCounts()
+    with connection.execute_wrapper(counts):
+        put(cpo, location(location_id, evses=_many_evses(evses)), location_id)
+        put(cpo, location(location_id, evses=_many_evses(evses, "CHARGING"), last_updated=ts(5)), location_id)
+    return max(counts.counts)
+
+
+def test_no_statement_of_a_location_push_grows_with_its_evses(cpo, emsp):
+    assert _largest_statement(cpo, 5, "SMALL") == _largest_statement(cpo, 300, "LARGE")
+    assert Evse.objects.filter(location__location_id="LARGE").count() == 300
+    assert EvseStatusChange.objects.filter(evse__location__location_id="LARGE").count() == 600
+
+
+def test_a_location_with_more_evses_than_postgresql_has_bind_parameters_is_stored_whole(cpo, emsp, settings):
+    settings.OCPI_HUB_MAX_EVSES = 20_000  # above the default: what counts here is that the statements hold
+    put(cpo, location("HUGE", evses=_many_evses(17_000)), "HUGE")
+    assert Evse.objects.filter(location__location_id="HUGE").count() == 17_000
+    assert EvseStatusChange.objects.filter(evse__location__location_id="HUGE").count() == 17_000
+    assert Delivery.objects.filter(object_key="NL/CPO/HUGE").count() == 1
+
+
+def test_a_push_that_fails_midway_leaves_nothing_written(cpo, emsp):
+    """The history INSERT (the push's last statement) fails: the Location, its EVSE rows and the deliveries
+    written before it are gone too."""
+    from django.db import connection
+
+    def refuse_history(execute, sql, params, many, context):
+        if sql.startswith(f"INSERT INTO {EvseStatusChange._meta.db_table}"):
+            raise RuntimeError("the database refused the history")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_history), pytest.raises(RuntimeError):
+        put(cpo, location("HALF", evses=_many_evses(50)), "HALF")
+    assert not Location.objects.filter(location_id="HALF").exists()
+    assert not Evse.objects.exists()
+    assert not Delivery.objects.exists()
+
+
+def test_too_many_evses_or_connectors_are_refused_before_anything_is_written(cpo, emsp, settings):
+    settings.OCPI_HUB_MAX_EVSES = 10
+    with pytest.raises(ValidationError, match=r"evses\n.*at most 10 items \(OCPI_HUB_MAX_EVSES\)"):
+        put(cpo, location("BIG", evses=_many_evses(11)), "BIG")
+    settings.OCPI_HUB_MAX_CONNECTORS = 2
+    connectors = [connector(str(index)) for index in range(3)]
+    with pytest.raises(ValidationError, match=r"connectors\n.*at most 2 items \(OCPI_HUB_MAX_CONNECTORS\)"):
+        put(cpo, location("BIG", evses=[evse("E1", connectors=connectors)]), "BIG")
+    assert not Location.objects.exists()
+    assert not Delivery.objects.exists()

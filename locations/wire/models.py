@@ -23,7 +23,18 @@ from locations.wire.enums import (
     PowerType,
     Status,
 )
-from ocpi_hub.api.wire import URL, CiString, DateTime, ListOf, String, WireModel
+from ocpi_hub.api.wire import (
+    URL,
+    CiString,
+    DateTime,
+    Int,
+    LastUpdated,
+    ListOf,
+    ListOfAtLeastOne,
+    Number,
+    String,
+    WireModel,
+)
 from ocpi_hub.api.wire_common import (
     AdditionalGeoLocation,
     BusinessDetails221,
@@ -39,6 +50,11 @@ from ocpi_hub.api.wire_common import (
     PublishTokenType221,
     PublishTokenType230,
 )
+
+# Upper bounds of a Connector's ratings, far above any real charger (MCS: 1,250 V, 3,000 A, 3.75 MW).
+MAX_VOLTAGE = 100_000
+MAX_AMPERAGE = 100_000
+MAX_POWER = 1_000_000_000  # W
 
 # --- classes shared by both versions ------------------------------------------------------------------------
 
@@ -75,12 +91,12 @@ class Connector221(WireModel):
     standard: ConnectorType221
     format: ConnectorFormat
     power_type: PowerType
-    max_voltage: int
-    max_amperage: int
-    max_electric_power: int | None = None
+    max_voltage: Int(ge=0, le=MAX_VOLTAGE)
+    max_amperage: Int(ge=0, le=MAX_AMPERAGE)
+    max_electric_power: Int(ge=0, le=MAX_POWER) | None = None
     tariff_ids: ListOf(CiString(36)) = []
     terms_and_conditions: URL | None = None
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class Evse221(WireModel):
@@ -89,14 +105,14 @@ class Evse221(WireModel):
     status: Status
     status_schedule: ListOf(StatusSchedule) = []
     capabilities: ListOf(Capability) = []
-    connectors: Annotated[list[Connector221], Field(min_length=1)]
+    connectors: ListOfAtLeastOne(Connector221, limit="OCPI_HUB_MAX_CONNECTORS")
     floor_level: String(4) | None = None
     coordinates: GeoLocation | None = None
     physical_reference: String(16) | None = None
     directions: ListOf(DisplayText) = []
     parking_restrictions: ListOf(ParkingRestriction221) = []
     images: ListOf(Image221) = []
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 class Location221(WireModel):
@@ -114,7 +130,7 @@ class Location221(WireModel):
     coordinates: GeoLocation
     related_locations: ListOf(AdditionalGeoLocation) = []
     parking_type: ParkingType | None = None
-    evses: ListOf(Evse221) = []
+    evses: ListOf(Evse221, limit="OCPI_HUB_MAX_EVSES") = []
     directions: ListOf(DisplayText) = []
     operator: BusinessDetails221 | None = None
     suboperator: BusinessDetails221 | None = None
@@ -125,7 +141,7 @@ class Location221(WireModel):
     charging_when_closed: bool | None = None
     images: ListOf(Image221) = []
     energy_mix: EnergyMix221 | None = None
-    last_updated: DateTime
+    last_updated: LastUpdated
 
 
 # --- OCPI 2.3.0 ---------------------------------------------------------------------------------------------
@@ -135,18 +151,18 @@ class Parking230(WireModel):
     id: CiString(36)
     physical_reference: String(12) | None = None
     vehicle_types: Annotated[list[OpenEnum], Field(min_length=1)]
-    max_vehicle_weight: float | None = None
-    max_vehicle_height: float | None = None
-    max_vehicle_length: float | None = None
-    max_vehicle_width: float | None = None
-    parking_space_length: float | None = None
-    parking_space_width: float | None = None
+    max_vehicle_weight: Number(ge=0) | None = None
+    max_vehicle_height: Number(ge=0) | None = None
+    max_vehicle_length: Number(ge=0) | None = None
+    max_vehicle_width: Number(ge=0) | None = None
+    parking_space_length: Number(ge=0) | None = None
+    parking_space_width: Number(ge=0) | None = None
     dangerous_goods_allowed: bool | None = None
     direction: ParkingDirection | None = None
     drive_through: bool | None = None
     restricted_to_type: bool
     reservation_required: bool
-    time_limit: float | None = None
+    time_limit: Number(ge=0) | None = None
     roofed: bool | None = None
     images: ListOf(Image230) = []
     lighting: bool | None = None
@@ -167,7 +183,7 @@ class Connector230(Connector221):
 
 class Evse230(Evse221):
     capabilities: ListOf(OpenEnum) = []
-    connectors: Annotated[list[Connector230], Field(min_length=1)]  # type: ignore[assignment]
+    connectors: ListOfAtLeastOne(Connector230, limit="OCPI_HUB_MAX_CONNECTORS")  # type: ignore[assignment]
     parking_restrictions: ListOf(OpenEnum) = []
     parking: ListOf(EVSEParking230) = []
     images: ListOf(Image230) = []
@@ -177,7 +193,7 @@ class Evse230(Evse221):
 class Location230(Location221):
     publish_allowed_to: ListOf(PublishTokenType230) = []
     parking_type: OpenEnum | None = None  # type: ignore[assignment]
-    evses: ListOf(Evse230) = []
+    evses: ListOf(Evse230, limit="OCPI_HUB_MAX_EVSES") = []
     parking_places: ListOf(Parking230) = []
     operator: BusinessDetails230 | None = None  # type: ignore[assignment]
     suboperator: BusinessDetails230 | None = None  # type: ignore[assignment]

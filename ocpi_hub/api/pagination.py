@@ -27,6 +27,10 @@ class PageRequest:
     date_to: datetime | None
 
 
+# Offsets beyond this are clamped to it: past any real count (an empty page), and within PostgreSQL's bigint.
+MAX_OFFSET = 2**62
+
+
 def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw in (None, ""):
@@ -37,13 +41,15 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise InvalidParameters(f"{name}: must be a non-negative integer") from None
     if value < 0:
         raise InvalidParameters(f"{name}: must be a non-negative integer")
-    return value
+    return min(value, MAX_OFFSET)
 
 
 def _date_param(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return None
+    if not raw.strip():
+        raise InvalidParameters(f"{name}: must be a DateTime when given (leave the parameter out for no bound)")
     try:
         return parse_datetime(raw)
     except DateTimeFormatError as exc:

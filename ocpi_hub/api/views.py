@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ocpi_hub.api.autoschema import OcpiPathVersioning
+from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.routing import RoutingHeaders
+from ocpi_hub.exceptions import InvalidParameters
 
 
 class OcpiApi(APIView):
@@ -20,6 +23,15 @@ class OcpiApi(APIView):
     # OpenAPI declarations, read by OcpiAutoSchema (docs/api-guide.md, "Describing a view"):
     # ocpi_request, ocpi_response (wire models), ocpi_many (paginated list), ocpi_versions.
     ocpi_many = False
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        _refuse_nul(kwargs, "URL")
+        _refuse_nul(request.query_params, "query")
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        """An envelope (the methods in the ``Allow`` header), not DRF's metadata."""
+        return ocpi_response()
 
     def caller(self, request: Request) -> Any:
         """The calling Platform (authenticated by its token)."""
@@ -37,3 +49,10 @@ class FunctionalApi(OcpiApi):
 
     def routing(self, request: Request) -> RoutingHeaders:
         return request.ocpi_routing  # type: ignore[attr-defined,no-any-return]
+
+
+def _refuse_nul(values: Any, where: str) -> None:
+    """2001 naming the URL segment or query parameter holding a NUL character (PostgreSQL cannot store it)."""
+    for name, value in values.items():
+        if "\x00" in str(value) or "\x00" in name:
+            raise InvalidParameters(f"{name.replace(chr(0), '')}: must not contain NUL characters ({where})")

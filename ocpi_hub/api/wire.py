@@ -7,15 +7,24 @@ Conventions every wire model follows:
   document only carries fields of the receiver's version.
 - DateTimes are parsed with ``ocpi_hub.api.datetimes`` (strict UTC unless the validation context says
   ``{"lenient_datetimes": True}``) and held, and emitted, as canonical text: ``Z``, milliseconds at most.
+- Types are strict (``strict=True``): no bool or string becomes a number, no number a string or bool. Numbers
+  must be finite (``1e309`` parses as infinity: refused) and are bounded (``Number``/``Int``).
+- ``last_updated`` (``LastUpdated``) of an inbound object may be at most ``OCPI_HUB_MAX_CLOCK_SKEW`` seconds
+  ahead of the hub's clock (inbound: validated with a context; outbound rendering passes none).
 - Error locations are rendered like ``evses[0].connectors[1].max_voltage`` by ``format_validation_error``.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -34,7 +43,9 @@ from ocpi_hub.api.datetimes import DateTimeFormatError, canonical_datetime, form
 class WireModel(BaseModel):
     """Base of every OCPI wire model."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=False)
+    model_config = ConfigDict(
+        extra="ignore", populate_by_name=True, str_strip_whitespace=False, strict=True, allow_inf_nan=False
+    )
 
 
 def _to_datetime_text(value: Any, info: ValidationInfo) -> str:
@@ -53,6 +64,64 @@ DateTime = Annotated[
     BeforeValidator(_to_datetime_text),
     WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 25}),
 ]
+
+
+def _to_last_updated_text(value: Any, info: ValidationInfo) -> str:
+    text = _to_datetime_text(value, info)
+    # canonical texts compare as times on their first 19 characters (YYYY-MM-DDTHH:MM:SS)
+    if info.context is not None and text[:19] > _latest_accepted():
+        raise PydanticCustomError(
+            "ocpi_future",
+            "must not be later than the hub's clock (+{skew} s)",
+            {"skew": f"{settings.OCPI_HUB_MAX_CLOCK_SKEW:g}"},
+        )
+    return text
+
+
+_latest: tuple[int, str] = (0, "")
+
+
+def _latest_accepted() -> str:
+    """The hub's clock plus ``OCPI_HUB_MAX_CLOCK_SKEW``, as ``YYYY-MM-DDTHH:MM:SS``; computed (and the setting
+    read: a settings lookup costs more than the rest of the check) once a second."""
+    global _latest
+    second, limit = _latest
+    now = int(time.time())
+    if now != second:
+        limit = datetime.fromtimestamp(now + settings.OCPI_HUB_MAX_CLOCK_SKEW, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _latest = (now, limit)
+    return limit
+
+
+@receiver(setting_changed)
+def _skew_changed(*, setting: str, **kwargs: Any) -> None:
+    global _latest
+    if setting == "OCPI_HUB_MAX_CLOCK_SKEW":
+        _latest = (0, "")
+
+
+# ``last_updated`` of an object: a DateTime that is not in the future (beyond the allowed clock skew) when
+# validated inbound (with a context); an object "updated" in 9999 would make every real update look older.
+# One validator call (the DateTime's own, extended): this is on every EVSE and Connector of the ingest path.
+LastUpdated = Annotated[
+    str,
+    BeforeValidator(_to_last_updated_text),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 25}),
+]
+
+# Numbers: finite (the model config) and bounded; an OCPI amount, energy or time beyond 10^12 is nonsense and
+# would overflow sums to infinity. ``Number(ge=0)`` for quantities that cannot be negative.
+MAX_NUMBER = 1e12
+
+
+def Number(ge: float = -MAX_NUMBER, le: float = MAX_NUMBER) -> Any:  # noqa: N802 - reads like a type
+    """An OCPI ``number``: a JSON number (an integer is accepted), finite, ``ge <= value <= le``."""
+    return Annotated[float, Field(ge=ge, le=le)]
+
+
+def Int(ge: int = -(2**53), le: int = 2**53) -> Any:  # noqa: N802
+    """An OCPI ``int``: a JSON integer (not a bool, a string or a float), ``ge <= value <= le``."""
+    return Annotated[int, Field(ge=ge, le=le)]
 
 
 _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f]")
@@ -89,9 +158,37 @@ def _empty(value: Any) -> bool:
     return not value
 
 
-def ListOf(item: Any) -> Any:  # noqa: N802
-    """OCPI `*` cardinality: a list that may arrive as null or be missing; left out of the output when empty."""
-    return Annotated[list[item], BeforeValidator(_none_to_list), Field(exclude_if=_empty)]
+def ListOf(item: Any, *, limit: str = "") -> Any:  # noqa: N802
+    """OCPI `*` cardinality: a list that may arrive as null or be missing; left out of the output when empty.
+    ``limit``: the setting holding its maximum length (e.g. ``OCPI_HUB_MAX_EVSES``)."""
+    before = _limited(limit, _none_to_list) if limit else _none_to_list
+    return Annotated[list[item], BeforeValidator(before), Field(exclude_if=_empty)]
+
+
+def ListOfAtLeastOne(item: Any, *, limit: str = "") -> Any:  # noqa: N802
+    """OCPI `+` cardinality: a list of at least one item; at most ``settings.<limit>`` items when given."""
+    if not limit:
+        return Annotated[list[item], Field(min_length=1)]
+    return Annotated[list[item], BeforeValidator(_limited(limit, _as_is)), Field(min_length=1)]
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _limited(setting: str, then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A before-validator refusing a list longer than ``settings.<setting>`` (read at each validation, so it
+    can change at run time), then ``then(value)``."""
+
+    def check(value: Any) -> Any:
+        limit = getattr(settings, setting)
+        if isinstance(value, list) and len(value) > limit:
+            raise PydanticCustomError(
+                "ocpi_too_many", "at most {limit} items ({setting})", {"limit": limit, "setting": setting}
+            )
+        return then(value)
+
+    return check
 
 
 URL = String(255)

@@ -15,13 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ocpi_hub.api.wire import CiString, DateTime, WireModel
-from ocpi_hub.api.wire_common import (
-    TOKEN_TYPE_221_VALUES,
-    V221,
-    OpenEnum,
-    TokenType221,
-)
+from ocpi_hub.api.wire import CiString, DateTime, Number, WireModel
+from ocpi_hub.api.wire_common import TOKEN_TYPE_221_VALUES, V221, OpenEnum, TokenType221
 
 Doc = dict[str, Any]
 
@@ -65,7 +60,7 @@ class CdrToken230(CdrToken221):
 
 class CdrDimension(WireModel):
     type: OpenEnum
-    volume: float
+    volume: Number()
 
 
 class ChargingPeriod(WireModel):

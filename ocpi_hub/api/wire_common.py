@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 
-from ocpi_hub.api.wire import URL, CiString, ListOf, String, WireModel
+from ocpi_hub.api.wire import URL, CiString, Int, ListOf, Number, String, WireModel
 
 M = TypeVar("M", bound=WireModel)
 
@@ -61,8 +61,8 @@ class Image221(WireModel):
     thumbnail: URL | None = None
     category: ImageCategory
     type: CiString(4)
-    width: Annotated[int, Field(ge=0, le=99999)] | None = None
-    height: Annotated[int, Field(ge=0, le=99999)] | None = None
+    width: Int(ge=0, le=99999) | None = None
+    height: Int(ge=0, le=99999) | None = None
 
 
 class Image230(Image221):
@@ -90,12 +90,12 @@ class AdditionalGeoLocation(GeoLocation):
 
 class EnergySource(WireModel):
     source: EnergySourceCategory
-    percentage: Annotated[float, Field(ge=0, le=100)]
+    percentage: Number(ge=0, le=100)
 
 
 class EnvironmentalImpact221(WireModel):
     category: EnvironmentalImpactCategory
-    amount: float
+    amount: Number(ge=0)
 
 
 class EnvironmentalImpact230(EnvironmentalImpact221):
@@ -115,25 +115,25 @@ class EnergyMix230(EnergyMix221):
 
 
 class Price221(WireModel):
-    excl_vat: float
-    incl_vat: float | None = None
+    excl_vat: Number()
+    incl_vat: Number() | None = None
 
 
 class TaxAmount(WireModel):
     name: String(255)
     account_number: String(255) | None = None
-    percentage: float | None = None
-    amount: float
+    percentage: Number() | None = None
+    amount: Number()
 
 
 class Price230(WireModel):
-    before_taxes: float
+    before_taxes: Number()
     taxes: ListOf(TaxAmount) = []
 
 
 class PriceLimit230(WireModel):
-    before_taxes: float
-    after_taxes: float | None = None
+    before_taxes: Number()
+    after_taxes: Number() | None = None
 
 
 class PublishTokenType221(WireModel):

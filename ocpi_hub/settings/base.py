@@ -156,6 +156,15 @@ OCPI_HUB_WEBSITE = os.environ.get("OCPI_HUB_WEBSITE", "")
 
 # --- Transport ----------------------------------------------------------------------------------
 OCPI_HUB_PAGE_LIMIT = env_int("OCPI_HUB_PAGE_LIMIT", 1000)
+# Input limits (docs/api-guide.md, "Limits"): request body size and how long its reading may take, counts of
+# nested objects, how far ahead of the hub's clock an inbound last_updated may be.
+OCPI_HUB_MAX_BODY_BYTES = env_int("OCPI_HUB_MAX_BODY_BYTES", 8 * 1024 * 1024)
+OCPI_HUB_BODY_READ_TIMEOUT = env_float("OCPI_HUB_BODY_READ_TIMEOUT", 30.0)
+OCPI_HUB_MAX_EVSES = env_int("OCPI_HUB_MAX_EVSES", 2000)
+OCPI_HUB_MAX_CONNECTORS = env_int("OCPI_HUB_MAX_CONNECTORS", 32)
+OCPI_HUB_MAX_CHARGING_PERIODS = env_int("OCPI_HUB_MAX_CHARGING_PERIODS", 5000)
+OCPI_HUB_MAX_TARIFF_ELEMENTS = env_int("OCPI_HUB_MAX_TARIFF_ELEMENTS", 500)
+OCPI_HUB_MAX_CLOCK_SKEW = env_float("OCPI_HUB_MAX_CLOCK_SKEW", 300.0)
 OCPI_HUB_BENCH_ENDPOINT = env_bool("OCPI_HUB_BENCH_ENDPOINT", False)  # POST /ocpi/bench/echo (bench/)
 OCPI_HUB_CONNECT_TIMEOUT = env_float("OCPI_HUB_CONNECT_TIMEOUT", 5.0)
 OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
