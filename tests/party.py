@@ -356,8 +356,10 @@ class OcpiParty:
         versions: list[str] | None = None,
         raw_tokens: bool = False,
         timeout: float = 10.0,
+        trailing_slash: bool = False,
     ):
         self.version = version
+        self.trailing_slash = trailing_slash  # module endpoints listed as ``.../cdrs/`` (FastAPI/Django style)
         self.roles = [_complete_role(role) for role in (roles or [DEFAULT_ROLE])]
         self.modules = list(modules) if modules is not None else _default_modules(self.roles[0]["role"])
         self.versions = list(versions) if versions else [version]
@@ -474,9 +476,9 @@ class OcpiParty:
     def endpoint_url(self, identifier: str, role: str = "RECEIVER", version: str | None = None) -> str:
         """URL of one of this party's own endpoints, as listed in its version details."""
         base = f"{self.url}/{version or self.version}/{identifier}"
-        if identifier == "credentials" or role.upper() == "RECEIVER":
-            return base
-        return f"{base}/sender"
+        if identifier != "credentials" and role.upper() != "RECEIVER":
+            base = f"{base}/sender"
+        return f"{base}/" if self.trailing_slash and identifier != "credentials" else base
 
     @property
     def credentials_url(self) -> str:

@@ -9,7 +9,6 @@ the Token is required, so there an unknown type becomes ``OTHER`` for 2.2.1.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from pydantic import StringConstraints, ValidationError
 
@@ -89,11 +88,6 @@ def _validate(model: type[WireModel], data: Any, *, lenient: bool, prefix: str =
         return model.model_validate(data, context={"lenient_datetimes": lenient})
     except ValidationError as exc:
         raise InvalidParameters(prefix + format_validation_error(exc)) from None
-
-
-def quote_uid(uid: str) -> str:
-    """A Token uid as one URL path segment (CiStrings may hold any printable ASCII)."""
-    return quote(uid, safe="")
 
 
 def type_known_in(version: str, token_type: str) -> bool:

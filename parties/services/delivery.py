@@ -208,7 +208,8 @@ def _send(delivery: Delivery, request: outbound.Outbound) -> str:
 
 
 def _classify(reply: client.Reply) -> str:
-    if reply.http_status >= 500 or reply.http_status in (408, 429):
+    # A 3xx is never followed (the receiver must be called at the URL it advertised): retried, not final.
+    if reply.http_status >= 500 or reply.http_status in (408, 429) or 300 <= reply.http_status < 400:
         return "retry"
     if 200 <= reply.http_status < 300:
         if reply.status_code is None:
@@ -220,6 +221,9 @@ def _classify(reply: client.Reply) -> str:
 
 
 def _reply_error(reply: client.Reply) -> str:
+    if 300 <= reply.http_status < 400:
+        target = next((value for name, value in reply.headers.items() if name.lower() == "location"), "?")
+        return f"HTTP {reply.http_status}: redirect to {target} not followed"[:500]
     return f"HTTP {reply.http_status}, OCPI {reply.status_code}: {reply.status_message}"[:500]
 
 

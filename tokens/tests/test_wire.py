@@ -66,6 +66,3 @@ def test_authorization_info_221_to_230_and_invalid_answers():
     with pytest.raises(InvalidParameters, match=r"^allowed: "):
         wire.translate_authorization_info({**info, "allowed": "MAYBE"}, source="2.2.1", target="2.3.0")
 
-
-def test_uids_are_quoted_as_one_path_segment():
-    assert wire.quote_uid("AB 12/?#") == "AB%2012%2F%3F%23"

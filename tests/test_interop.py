@@ -1,0 +1,165 @@
+"""Interoperability with real peers (issue 12): test parties that behave like the frameworks seen in the field.
+
+- endpoint URLs listed with a trailing slash, and a 307 on the other form (FastAPI, Django APPEND_SLASH);
+- ids that need percent-encoding in every outbound URL;
+- envelopes on every method of every ``/ocpi/`` path (no CSRF page);
+- 403 for the hub's token counted like 401.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+
+from locations.tests.helpers import CPO_ROLE, evse, location
+from locations.tests.helpers import register as register_party
+from parties.models import Delivery, DeliveryStatus
+from parties.outbound import join_url
+from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, deliver_pending, register, session_body
+from tests.party import OcpiParty, Recorded
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AWKWARD_IDS = [".", "..", "A%41", "HH#frag", "HQ?x=1"]
+
+
+def _redirect_to_slash(party: OcpiParty):
+    """What FastAPI/Starlette answers on the form of a collection URL it does not list: 307 to the other form."""
+
+    def answer(rec: Recorded) -> tuple[Any, ...]:
+        return 307, b"", {"Location": f"{party.url}{rec.path}/", "Content-Type": "text/plain"}
+
+    return answer
+
+
+def _segments(rec: Recorded, after: str) -> list[str]:
+    """The path segments of a received request after ``after``, each decoded on its own."""
+    return [unquote(part) for part in rec.path.split(f"/{after}/", 1)[1].split("/")]
+
+
+# --- 12.1: one URL builder ---------------------------------------------------------------------------------------
+
+
+def test_join_url_keeps_the_advertised_url_and_encodes_each_segment():
+    assert join_url("http://e/ocpi/cdrs/") == "http://e/ocpi/cdrs/"
+    assert join_url("http://e/ocpi/cdrs") == "http://e/ocpi/cdrs"
+    assert join_url("http://e/locations/", "NL", "CPO", "L1") == "http://e/locations/NL/CPO/L1"
+    assert join_url("http://e/locations", "NL", "CPO", "L1") == "http://e/locations/NL/CPO/L1"
+    encoded = [join_url("http://e/l", value).rsplit("/", 1)[1] for value in AWKWARD_IDS + ["AB 12/x"]]
+    assert encoded == ["%2E", "%2E%2E", "A%2541", "HH%23frag", "HQ%3Fx%3D1", "AB%2012%2Fx"]
+    assert join_url("http://e/t/", "U 1", query={"type": "RFID"}) == "http://e/t/U%201?type=RFID"
+
+
+def test_cdr_reaches_an_emsp_whose_endpoint_ends_in_a_slash(hub):
+    with (
+        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
+        OcpiParty(version="2.3.0", roles=[EMSP_X], trailing_slash=True) as emsp,
+    ):
+        register(hub, cpo, "CPO A")
+        register(hub, emsp, "eMSP X")
+        emsp.on("*", r"/cdrs$", _redirect_to_slash(emsp))
+        assert cpo.call("POST", cpo.hub_url("cdrs", "RECEIVER"), cdr_body()).status_code == 201
+
+        assert deliver_pending("cdrs") == ["succeeded"]
+        [posted] = emsp.requests_to("cdrs", "POST")
+        assert (posted.path, posted.response_status, posted.body["id"]) == ("/2.3.0/cdrs/", 200, "CDR1")
+
+
+def test_a_redirect_is_a_retryable_failure_and_is_never_followed(hub):
+    with (
+        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
+        OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp,
+    ):
+        register(hub, cpo, "CPO A")
+        register(hub, emsp, "eMSP X")
+        emsp.on("*", r"/cdrs$", _redirect_to_slash(emsp))
+        cpo.call("POST", cpo.hub_url("cdrs", "RECEIVER"), cdr_body())
+
+        assert deliver_pending("cdrs") == ["retry"]
+        delivery = Delivery.objects.get(module="cdrs")
+        assert (delivery.status, delivery.last_http_status) == (DeliveryStatus.PENDING, 307)
+        assert delivery.last_error == f"HTTP 307: redirect to {emsp.url}/2.3.0/cdrs/ not followed"
+        assert [rec.path for rec in emsp.requests_to("cdrs")] == ["/2.3.0/cdrs"]
+
+
+def test_ids_that_need_encoding_arrive_intact_as_one_segment(hub):
+    with (
+        OcpiParty(version="2.3.0", roles=[CPO_ROLE]) as cpo,
+        OcpiParty(version="2.2.1", roles=[{**EMSP_X, "party_id": "EMA"}], trailing_slash=True) as emsp,
+    ):
+        register_party(hub.url, cpo, "CPO NL")
+        register_party(hub.url, emsp, "eMSP A")
+        for location_id in AWKWARD_IDS:
+            body = location(location_id, evses=[evse("E1")])
+            url = join_url(cpo.hub_url("locations", "RECEIVER"), "NL", "CPO", location_id)
+            assert cpo.call("PUT", url, body).json()["status_code"] == 1000, location_id
+
+        assert deliver_pending("locations") == ["succeeded"] * len(AWKWARD_IDS)
+        received = [_segments(rec, "locations") for rec in emsp.requests_to("locations", "PUT")]
+        assert sorted(received) == sorted(["NL", "CPO", location_id] for location_id in AWKWARD_IDS)
+
+
+def test_session_pushes_and_the_preferences_relay_encode_the_session_id(parties):
+    cpo, emsp, _ = parties
+    cpo.respond_with(data="ACCEPTED", path_regex="charging_preferences$")
+    preferences = {"profile_type": "FAST", "departure_time": "2024-05-01T18:00:00Z", "energy_need": 30}
+    for session_id in AWKWARD_IDS:
+        url = join_url(cpo.hub_url("sessions", "RECEIVER"), "NL", "CPA", session_id)
+        assert cpo.call("PUT", url, session_body(session_id=session_id)).json()["status_code"] == 1000
+        relay = join_url(emsp.hub_url("sessions", "SENDER"), session_id, "charging_preferences")
+        assert emsp.call("PUT", relay, preferences).json()["data"] == "ACCEPTED", session_id
+
+    assert deliver_pending("sessions") == ["succeeded"] * len(AWKWARD_IDS)
+    pushed = [_segments(rec, "sessions") for rec in emsp.requests_to("sessions", "PUT")]
+    assert sorted(pushed) == sorted(["NL", "CPA", session_id] for session_id in AWKWARD_IDS)
+    relayed = [_segments(rec, "sessions/sender") for rec in cpo.requests_to("sessions", "PUT")]
+    assert sorted(relayed) == sorted([session_id, "charging_preferences"] for session_id in AWKWARD_IDS)
+
+
+def test_token_pushes_encode_the_uid_and_keep_the_type_query(hub):
+    emsp_role = {"role": "EMSP", "country_code": "DE", "party_id": "TNM"}
+    with (
+        OcpiParty(version="2.2.1", roles=[emsp_role]) as emsp,
+        OcpiParty(version="2.2.1", roles=[CPO_A], trailing_slash=True) as cpo,
+    ):
+        register(hub, emsp, "eMSP")
+        register(hub, cpo, "CPO")
+        for uid in AWKWARD_IDS:
+            token = {
+                **{key: emsp_role[key] for key in ("country_code", "party_id")},
+                "uid": uid,
+                "type": "RFID",
+                "contract_id": "DE8ACC12E46L89",
+                "issuer": "TNM",
+                "valid": True,
+                "whitelist": "ALLOWED",
+                "last_updated": "2024-03-01T10:00:00Z",
+            }
+            url = join_url(emsp.hub_url("tokens", "RECEIVER"), "DE", "TNM", uid, query={"type": "RFID"})
+            assert emsp.call("PUT", url, token).json()["status_code"] == 1000, uid
+
+        assert deliver_pending("tokens") == ["succeeded"] * len(AWKWARD_IDS)
+        pushed = cpo.requests_to("tokens", "PUT")
+        assert sorted(_segments(rec, "tokens") for rec in pushed) == sorted(["DE", "TNM", uid] for uid in AWKWARD_IDS)
+        assert {rec.query["type"][0] for rec in pushed} == {"RFID"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("PATCH", "locations/NL/CPO/" + "L" * 37, "location_id"),
+        ("PATCH", "locations/NL/CPO/LOC1/%C3%891", "evse_uid"),
+        ("PUT", "tariffs/NL/CPO/T%00", "tariff_id"),
+        ("PATCH", "sessions/NL/CPOX/S1", "party_id"),
+        ("GET", "cdrs/NL/CPO/" + "C" * 40, "cdr_id"),
+    ],
+)
+def test_ids_in_the_url_that_cannot_be_a_cistring_are_2001(cpo, method, path, name):
+    url = cpo.hub_url("locations", "RECEIVER").replace("locations", path)
+    body = {"last_updated": "2024-05-01T12:00:00Z"}
+    response = cpo.call(method, url, body)
+
+    assert (response.status_code, response.json()["status_code"]) == (200, 2001)
+    assert response.json()["status_message"].startswith(f"{name} (URL): must be a CiString(")
