@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+import requests
 
 from locations.tests.helpers import CPO_ROLE, evse, location
 from locations.tests.helpers import register as register_party
@@ -37,6 +38,35 @@ def _redirect_to_slash(party: OcpiParty):
 def _segments(rec: Recorded, after: str) -> list[str]:
     """The path segments of a received request after ``after``, each decoded on its own."""
     return [unquote(part) for part in rec.path.split(f"/{after}/", 1)[1].split("/")]
+
+
+# --- 12.2: an envelope on every method of every /ocpi/ path -----------------------------------------------------
+
+OCPI_PATHS = [
+    "/ocpi",
+    "/ocpi/",
+    "/ocpi/unknown",
+    "/ocpi/9.9.9/locations",
+    "/ocpi/2.2.1/unknown/module",
+    "/ocpi/2.3.0/receiver/locations",
+    "/ocpi/versions",
+    "/ocpi/2.2.1",
+    "/ocpi/2.2.1/credentials",
+    "/ocpi/2.3.0/receiver/locations/NL/CPO/L1",
+    "/ocpi/2.3.0/sender/cdrs/",
+]
+
+
+@pytest.mark.parametrize("token", [None, "stranger"])
+def test_every_method_on_every_ocpi_path_answers_an_envelope(hub, token):
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    for path in OCPI_PATHS:
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            response = requests.request(method, hub.url + path, headers=headers, data=b"{}", timeout=10)
+            where = f"{method} {path}: HTTP {response.status_code} {response.text[:80]!r}"
+            assert response.headers["Content-Type"] == "application/json", where
+            assert response.json()["status_code"] in (2000, 2001), where
+            assert response.status_code in (401, 404, 405), where
 
 
 # --- 12.1: one URL builder ---------------------------------------------------------------------------------------

@@ -65,4 +65,3 @@ def test_authorization_info_221_to_230_and_invalid_answers():
     assert wire.translate_authorization_info(info, source="2.2.1", target="2.3.0") == info
     with pytest.raises(InvalidParameters, match=r"^allowed: "):
         wire.translate_authorization_info({**info, "allowed": "MAYBE"}, source="2.2.1", target="2.3.0")
-
