@@ -357,9 +357,11 @@ class OcpiParty:
         raw_tokens: bool = False,
         timeout: float = 10.0,
         trailing_slash: bool = False,
+        unknown_token_status: int = 401,
     ):
         self.version = version
         self.trailing_slash = trailing_slash  # module endpoints listed as ``.../cdrs/`` (FastAPI/Django style)
+        self.unknown_token_status = unknown_token_status  # several real peers answer 403 to an unknown token
         self.roles = [_complete_role(role) for role in (roles or [DEFAULT_ROLE])]
         self.modules = list(modules) if modules is not None else _default_modules(self.roles[0]["role"])
         self.versions = list(versions) if versions else [version]
@@ -649,7 +651,9 @@ class OcpiParty:
 
     def _answer(self, rec: Recorded, route: _Route) -> _Answer:
         if not rec.authorized:
-            return _Answer(401, envelope(2000, status_message="Unauthorized: missing or unknown token"))
+            return _Answer(
+                self.unknown_token_status, envelope(2000, status_message="Unauthorized: missing or unknown token")
+            )
         custom = self._custom_answer(rec, route)
         if custom is not None:
             return custom

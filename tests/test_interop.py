@@ -19,7 +19,7 @@ from locations.tests.helpers import register as register_party
 from parties.models import Delivery, DeliveryStatus
 from parties.outbound import join_url
 from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, deliver_pending, register, session_body
-from tests.party import OcpiParty, Recorded
+from tests.party import OcpiParty, Recorded, new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -193,3 +193,21 @@ def test_ids_in_the_url_that_cannot_be_a_cistring_are_2001(cpo, method, path, na
 
     assert (response.status_code, response.json()["status_code"]) == (200, 2001)
     assert response.json()["status_message"].startswith(f"{name} (URL): must be a CiString(")
+
+
+# --- 12.4: 403 to the hub's token counts like 401 ------------------------------------------------------------
+
+
+def test_a_receiver_answering_403_to_the_hubs_token_is_flagged_for_attention(hub, cpo, settings):
+    settings.OCPI_HUB_UNAUTHORIZED_FLAG_AFTER = 2
+    with OcpiParty(version="2.2.1", roles=[{**EMSP_X, "party_id": "EMA"}], unknown_token_status=403) as emsp:
+        platform = register_party(hub.url, emsp, "eMSP A")
+        emsp.token_b = new_token()  # the eMSP no longer knows the token the hub calls it with
+        for number in (1, 2):
+            body = location(f"LOC{number}", evses=[evse("E1")])
+            cpo.call("PUT", join_url(cpo.hub_url("locations", "RECEIVER"), "NL", "CPO", f"LOC{number}"), body)
+            assert deliver_pending("locations") == ["failed"]
+            platform.refresh_from_db()
+            assert (platform.unauthorized_count, platform.needs_attention) == (number, number == 2)
+        assert platform.attention_reason == "answered HTTP 401/403 to 2 or more pushes in a row"
+        assert {rec.response_status for rec in emsp.requests_to("locations")} == {403}
