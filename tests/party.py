@@ -922,6 +922,18 @@ class OcpiParty:
         self._store_hub(credentials, credentials["token"], hub_versions_url, version, endpoints)
         return credentials
 
+    def rediscover_hub(self) -> dict[tuple[str, str], str]:
+        """Read the hub's version details again with token_c (what it advertises may depend on who asks)."""
+        version, endpoints = self._discover(self._require_hub_versions_url(), self._require_token_c(), self.hub_version)
+        with self._lock:
+            self.hub_version, self.hub_endpoints = version, endpoints
+        return endpoints
+
+    def _require_hub_versions_url(self) -> str:
+        if self.hub_versions_url is None:
+            raise OcpiPartyError(f"{self!r} is not registered with the hub (no versions url)")
+        return self.hub_versions_url
+
     def hub_url(self, identifier: str, role: str) -> str:
         try:
             return self.hub_endpoints[(identifier, role.upper())]

@@ -16,9 +16,11 @@ import requests
 
 from locations.tests.helpers import CPO_ROLE, evse, location
 from locations.tests.helpers import register as register_party
-from parties.models import Delivery, DeliveryStatus
+from parties.models import Delivery, DeliveryStatus, Platform
 from parties.outbound import join_url
+from parties.services.credentials import platform_invite
 from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, deliver_pending, register, session_body
+from tests.ocpi_schema import requires_openapi, validate_object
 from tests.party import OcpiParty, Recorded, new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -211,3 +213,46 @@ def test_a_receiver_answering_403_to_the_hubs_token_is_flagged_for_attention(hub
             assert (platform.unauthorized_count, platform.needs_attention) == (number, number == 2)
         assert platform.attention_reason == "answered HTTP 401/403 to 2 or more pushes in a row"
         assert {rec.response_status for rec in emsp.requests_to("locations")} == {403}
+
+
+# --- 12.3: custom modules only for platforms that opted in ---------------------------------------------------
+
+
+def _details(party: OcpiParty, version: str) -> dict[str, Any]:
+    return party.call("GET", f"{party.hub_versions_url.rsplit('/', 1)[0]}/{version}").json()["data"]
+
+
+def _identifiers(details: dict[str, Any]) -> set[str]:
+    return {endpoint["identifier"] for endpoint in details["endpoints"]}
+
+
+@requires_openapi
+@pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
+def test_a_platform_that_did_not_opt_in_sees_only_standard_modules(hub, version):
+    with OcpiParty(version=version, roles=[EMSP_X]) as emsp:
+        register(hub, emsp, "eMSP X")
+        assert ("chargex-errors", "SENDER") not in emsp.hub_endpoints  # nor during the registration
+        details = _details(emsp, version)
+
+    validate_object(version, "VersionDetails", details)  # the official ModuleID enum, strictly
+    assert "chargex-errors" not in _identifiers(details)
+    assert {"credentials", "locations", "sessions", "cdrs", "tokens"} <= _identifiers(details)
+
+
+def test_a_platform_listing_chargex_errors_sees_the_module_after_registration(hub):
+    modules = [("sessions", "RECEIVER"), ("chargex-errors", "RECEIVER")]
+    with OcpiParty(version="2.3.0", roles=[EMSP_X], modules=modules) as emsp:
+        register(hub, emsp, "eMSP X")
+        endpoints = _details(emsp, "2.3.0")["endpoints"]
+
+    ours = {(item["role"], item["url"].rsplit("/ocpi/", 1)[1]) for item in endpoints}
+    assert {("RECEIVER", "2.3.0/receiver/chargex-errors"), ("SENDER", "2.3.0/sender/chargex-errors")} <= ours
+
+
+def test_an_admin_opt_in_advertises_the_module_from_the_first_discovery(hub):
+    platform, token_a = platform_invite(name="CPO A")
+    Platform.objects.filter(pk=platform.pk).update(extension_opt_in=True)
+    with OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
+        cpo.register_with(f"{hub.url}/ocpi/versions", token_a)
+        assert cpo.hub_url("chargex-errors", "RECEIVER").endswith("/ocpi/2.2.1/receiver/chargex-errors")
+        assert "chargex-errors" in _identifiers(_details(cpo, "2.2.1"))
