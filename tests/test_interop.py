@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from locations.tests.helpers import CPO_ROLE, evse, location
+from locations.tests.helpers import CPO_ROLE, evse, location, tariff
 from locations.tests.helpers import register as register_party
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.outbound import join_url
@@ -256,3 +256,34 @@ def test_an_admin_opt_in_advertises_the_module_from_the_first_discovery(hub):
         cpo.register_with(f"{hub.url}/ocpi/versions", token_a)
         assert cpo.hub_url("chargex-errors", "RECEIVER").endswith("/ocpi/2.2.1/receiver/chargex-errors")
         assert "chargex-errors" in _identifiers(_details(cpo, "2.2.1"))
+
+
+# --- 12.6: one status-code rule for new objects on the receiver interfaces ---------------------------------------
+
+
+def test_a_put_answers_http_200_whether_the_object_is_new_or_replaced(hub):
+    emsp_role = {"role": "EMSP", "country_code": "DE", "party_id": "TNM"}
+    with (
+        OcpiParty(version="2.3.0", roles=[CPO_ROLE, emsp_role]) as party,
+    ):
+        register_party(hub.url, party, "CPO and eMSP")
+        token = {
+            "country_code": "DE",
+            "party_id": "TNM",
+            "uid": "U1",
+            "type": "RFID",
+            "contract_id": "DE8ACC12E46L89",
+            "issuer": "TNM",
+            "valid": True,
+            "whitelist": "ALLOWED",
+            "last_updated": "2024-03-01T10:00:00Z",
+        }
+        pushes = [
+            (join_url(party.hub_url("tokens", "RECEIVER"), "DE", "TNM", "U1"), token),
+            (join_url(party.hub_url("locations", "RECEIVER"), "NL", "CPO", "LOC1"), location("LOC1")),
+            (join_url(party.hub_url("tariffs", "RECEIVER"), "NL", "CPO", "T1"), tariff("T1")),
+        ]
+        for url, body in pushes * 2:  # new, then replaced
+            headers = {"OCPI-from-country-code": body["country_code"], "OCPI-from-party-id": body["party_id"]}
+            response = party.call("PUT", url, body, headers=headers)
+            assert (response.status_code, response.json()["status_code"]) == (200, 1000), url
