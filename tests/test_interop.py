@@ -18,7 +18,7 @@ from locations.tests.helpers import CPO_ROLE, evse, location, tariff
 from locations.tests.helpers import register as register_party
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.outbound import join_url
-from parties.services.credentials import platform_invite
+from parties.services.credentials import hub_register, platform_invite
 from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, deliver_pending, register, session_body
 from tests.ocpi_schema import requires_openapi, validate_object
 from tests.party import OcpiParty, Recorded, new_token
@@ -287,3 +287,63 @@ def test_a_put_answers_http_200_whether_the_object_is_new_or_replaced(hub):
             headers = {"OCPI-from-country-code": body["country_code"], "OCPI-from-party-id": body["party_id"]}
             response = party.call("PUT", url, body, headers=headers)
             assert (response.status_code, response.json()["status_code"]) == (200, 1000), url
+
+
+# --- tolerances: envelopes as real peers send them ---------------------------------------------------------------
+
+OTHER_TIMESTAMPS = ["2024-05-01T12:00:00+00:00", "2024-05-01T12:00:00.123456Z", "2024-05-01t12:00:00z"]
+
+
+def _loose(status: int, data: Any, stamp: str) -> tuple[Any, ...]:
+    """An envelope without status_message, with another RFC 3339 timestamp form."""
+    return status, {"status_code": 1000, "data": data, "timestamp": stamp}
+
+
+@pytest.mark.parametrize("stamp", OTHER_TIMESTAMPS)
+def test_a_party_answering_its_version_details_as_a_list_registers(hub, stamp):
+    with OcpiParty(version="2.2.1", roles=[EMSP_X]) as emsp:
+        emsp.on("GET", r"/versions$", lambda rec: _loose(200, emsp._versions_data(), stamp))
+        emsp.on("GET", r"/details$", lambda rec: _loose(200, [emsp._details_data("2.2.1")], stamp))
+        platform = register(hub, emsp, "eMSP X")
+
+    assert platform.status == "CONNECTED"
+    assert platform.endpoint_url("cdrs", "RECEIVER") == emsp.endpoint_url("cdrs")
+
+
+def test_the_hub_registering_with_a_party_reads_list_shaped_credentials(hub):
+    with OcpiParty(version="2.3.0", roles=[CPO_A]) as cpo:
+
+        def answer(rec: Recorded) -> tuple[Any, ...]:
+            reply = cpo._credentials_answer(rec)
+            return _loose(reply.http_status, [reply.body["data"]], OTHER_TIMESTAMPS[0])
+
+        cpo.on("POST", r"/credentials$", answer)
+        platform = hub_register(versions_url=cpo.versions_url, token_a=cpo.issue_token_a(), name="CPO A")
+
+        assert (platform.status, platform.token_out) == ("CONNECTED", cpo.token_b)
+        assert [(role.country_code, role.party_id) for role in platform.roles.all()] == [("NL", "CPA")]
+
+
+def test_lower_case_cistring_ids_are_the_same_ids(hub):
+    lower = {"role": "CPO", "country_code": "nl", "party_id": "cpo"}
+    with OcpiParty(version="2.3.0", roles=[lower]) as cpo:
+        register_party(hub.url, cpo, "CPO nl")
+        body = location("loc1", owner=lower, evses=[evse("e1")])
+        base = cpo.hub_url("locations", "RECEIVER")
+        assert cpo.call("PUT", join_url(base, "nl", "cpo", "loc1"), body).json()["status_code"] == 1000
+
+        stored = cpo.call("GET", join_url(base, "NL", "CPO", "LOC1")).json()
+        assert (stored["status_code"], stored["data"]["id"]) == (1000, "loc1")
+        patch = {"status": "CHARGING", "last_updated": "2024-05-01T13:00:00Z"}
+        assert cpo.call("PATCH", join_url(base, "NL", "CPO", "LOC1", "E1"), patch).json()["status_code"] == 1000
+
+
+@pytest.mark.parametrize("stamp", OTHER_TIMESTAMPS)
+def test_push_answers_without_status_message_and_other_timestamps_succeed(hub, cpo, stamp):
+    with OcpiParty(version="2.2.1", roles=[{**EMSP_X, "party_id": "EMA"}]) as emsp:
+        register_party(hub.url, emsp, "eMSP A")
+        emsp.respond_with(raw_body=f'{{"status_code": 1000, "timestamp": "{stamp}"}}'.encode())
+        url = join_url(cpo.hub_url("locations", "RECEIVER"), "NL", "CPO", "LOC1")
+        cpo.call("PUT", url, location("LOC1", evses=[evse("E1")]))
+
+        assert deliver_pending("locations") == ["succeeded"]
