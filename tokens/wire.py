@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints, ValidationError
 
+from ocpi_hub.api.unknown import add_unknown, keep_unknown
 from ocpi_hub.api.wire import CiString, DateTime, ListOf, String, WireModel, format_validation_error, render
 from ocpi_hub.api.wire_common import (
     TOKEN_TYPE_221_VALUES,
@@ -96,14 +97,16 @@ def type_known_in(version: str, token_type: str) -> bool:
 
 def parse_token(version: str, data: Any, *, lenient: bool = False) -> Doc:
     """Validate a Token of ``version``; return the canonical (2.3.0-shaped) document."""
-    return render(_validate(model_for(TOKEN_MODELS, version), data, lenient=lenient))
+    model = model_for(TOKEN_MODELS, version)
+    return keep_unknown(render(_validate(model, data, lenient=lenient)), data, version, model)
 
 
 def render_token(doc: Doc, version: str) -> Doc | None:
     """The canonical Token as a wire dict of ``version``; None when ``version`` does not know its type."""
     if not type_known_in(version, doc["type"]):
         return None
-    return render(model_for(TOKEN_MODELS, version).model_validate(doc))
+    model = model_for(TOKEN_MODELS, version)
+    return add_unknown(render(model.model_validate(doc)), doc, version, model)
 
 
 def parse_location_references(data: Any) -> Doc | None:
