@@ -4,6 +4,7 @@ still validates against the official schema. Real HTTP between the hub and test 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -155,3 +156,25 @@ def test_kept_fields_belong_to_the_version_of_the_last_write():
     assert add_unknown({"uid": "U1"}, {UNKNOWN: {"version": "2.3.0", "fields": {"uid": "X"}}}, "2.3.0", Token230) == {
         "uid": "U1"
     }
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'"a\\u0000b"', "future: must not contain NUL characters"),
+        (b'{"k\\u0000": 1}', "future: must not contain NUL characters"),
+        (b"[1e309]", "future: must hold finite numbers only"),
+        (b"[" * 40 + b"]" * 40, "future: nested more than 32 levels deep"),
+    ],
+)
+def test_unknown_fields_the_database_cannot_hold_are_2001_and_nothing_is_stored(location_parties, raw, message):
+    cpo, _, _ = location_parties
+    body = json.dumps(location("LOC1", evses=[evse("E1")])).encode()
+    url = join_url(cpo.hub_url("locations", "RECEIVER"), "NL", "CPO", "LOC1")
+    top = cpo.call("PUT", url, data=body[:-1] + b', "future": ' + raw + b"}")
+    nested = body.replace(b'"uid": "E1"', b'"uid": "E1", "future": ' + raw)
+    below = cpo.call("PUT", url, data=nested)
+
+    assert (top.status_code, top.json()["status_code"], top.json()["status_message"]) == (200, 2001, message)
+    assert (below.json()["status_code"], below.json()["status_message"]) == (2001, f"evses[0].{message}")
+    assert cpo.call("GET", url).status_code == 404

@@ -70,8 +70,8 @@ def parse_location(version: str, data: Any, *, lenient: bool = False) -> Doc:
     EVSEs and Connectors: ``ocpi_hub.api.unknown``)."""
     doc = _parse(LOCATION_MODELS, version, data, lenient)
     keep_unknown(doc, data, version, model_for(LOCATION_MODELS, version))
-    for evse, item in zip(doc.get("evses") or [], _items(data, "evses"), strict=False):
-        _keep_evse(evse, item, version)
+    for index, (evse, item) in enumerate(zip(doc.get("evses") or [], _items(data, "evses"), strict=False)):
+        _keep_evse(evse, item, version, at=f"evses[{index}].")
     return doc
 
 
@@ -91,9 +91,10 @@ def _items(data: Any, key: str) -> list[Any]:
     return items if isinstance(items, list) else []
 
 
-def _keep_evse(doc: Doc, data: Any, version: str) -> Doc:
-    keep_unknown(doc, data, version, model_for(EVSE_MODELS, version))
-    keep_unknown_items(doc.get("connectors"), _items(data, "connectors"), version, model_for(CONNECTOR_MODELS, version))
+def _keep_evse(doc: Doc, data: Any, version: str, at: str = "") -> Doc:
+    keep_unknown(doc, data, version, model_for(EVSE_MODELS, version), at=at)
+    connectors = model_for(CONNECTOR_MODELS, version)
+    keep_unknown_items(doc.get("connectors"), _items(data, "connectors"), version, connectors, at=f"{at}connectors")
     return doc
 
 

@@ -9,12 +9,16 @@ the receiver's model knows. A rendering for another version never carries them (
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
+from ocpi_hub.exceptions import InvalidParameters
+
 UNKNOWN = "_unknown"  # {"version": "2.3.0", "fields": {...}} in a canonical document
+MAX_DEPTH = 32  # levels of nesting of a kept value
 
 Doc = dict[str, Any]
 
@@ -37,22 +41,42 @@ def _stored(data: Doc) -> Doc | None:
     return None
 
 
-def keep_unknown(doc: Doc, data: Any, version: str, *models: type[BaseModel]) -> Doc:
+def keep_unknown(doc: Doc, data: Any, version: str, *models: type[BaseModel], at: str = "") -> Doc:
     """``doc`` (parsed from ``data``, sent in ``version``) with the fields of ``data`` that none of ``models`` knows.
 
     ``data`` may be a stored document merged with a PATCH: the fields it kept in the same version stay (merged
     with the new ones). Kept fields of another version are dropped: they belong to the version of the last
-    write, so a body can never smuggle fields into another version's rendering."""
+    write, so a body can never smuggle fields into another version's rendering. A value the database cannot
+    hold is 2001 naming the field (``at`` + its name)."""
     if not isinstance(data, dict):
         return doc
     extra = data.keys() - known_keys(*models)  # usually empty: one set operation, no loop in Python
-    fields = {key: data[key] for key in extra}
+    fields = {key: _storable(data[key], at + key) for key in extra}
     stored = _stored(data) if UNKNOWN in data else None
     if stored is not None and stored["version"] == version:
         fields = {**stored["fields"], **fields}
     if fields:
         doc[UNKNOWN] = {"version": version, "fields": fields}
     return doc
+
+
+def _storable(value: Any, name: str) -> Any:
+    """``value`` when PostgreSQL's JSON can hold it: no NUL character, finite numbers, bounded nesting."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidParameters(f"{name}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, str) and "\x00" in item:
+            raise InvalidParameters(f"{name}: must not contain NUL characters")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InvalidParameters(f"{name}: must hold finite numbers only")
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return value
 
 
 def add_unknown(rendered: Doc, doc: Doc, version: str, model: type[BaseModel]) -> Doc:
@@ -72,12 +96,12 @@ def has_unknown(doc: Doc, children: str) -> bool:
     return UNKNOWN in doc or any(UNKNOWN in child for child in doc.get(children) or ())
 
 
-def keep_unknown_items(docs: Any, items: Any, version: str, *models: type[BaseModel]) -> None:
+def keep_unknown_items(docs: Any, items: Any, version: str, *models: type[BaseModel], at: str) -> None:
     """``keep_unknown`` for each element of a parsed list (``docs``) and its input (``items``), by position."""
     if not isinstance(docs, list) or not isinstance(items, list):
         return
-    for doc, data in zip(docs, items, strict=False):
-        keep_unknown(doc, data, version, *models)
+    for index, (doc, data) in enumerate(zip(docs, items, strict=False)):
+        keep_unknown(doc, data, version, *models, at=f"{at}[{index}].")
 
 
 def add_unknown_items(rendered: Any, docs: Any, key: str, version: str, model: type[BaseModel]) -> None:
