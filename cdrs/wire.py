@@ -25,6 +25,7 @@ from pydantic import Field
 
 from errors.extension import strip_extension_fields
 from locations.wire.enums import ConnectorFormat, PowerType
+from ocpi_hub.api.unknown import add_unknown, keep_unknown
 from ocpi_hub.api.wire import (
     URL,
     CiString,
@@ -188,7 +189,7 @@ def parse_cdr(version: str, data: Any, *, lenient: bool = False) -> Doc:
     model = model_for(CDR_MODELS, version)
     doc = render(model.model_validate(data, context={"lenient_datetimes": lenient}))
     doc = cdr_from_221(doc) if version == V221 else doc
-    return {**doc, **parse_extension(CdrExtension, data)}
+    return keep_unknown({**doc, **parse_extension(CdrExtension, data)}, data, version, model, CdrExtension)
 
 
 def render_cdr(doc: Doc, version: str) -> Doc:
@@ -200,7 +201,7 @@ def render_cdr(doc: Doc, version: str) -> Doc:
     else:
         converted = {**doc, "charging_periods": charging_periods_for(doc.get("charging_periods"), V230)}
         rendered = render(model.model_validate(converted))
-    return {**rendered, **parse_extension(CdrExtension, doc)}
+    return add_unknown({**rendered, **parse_extension(CdrExtension, doc)}, doc, version, model)
 
 
 def render_cdr_for(doc: Doc, version: str, platform: Any) -> Doc:

@@ -50,7 +50,7 @@ STATUS_COLOURS: dict[str, str] = {
     ConnectionStatus.OFFLINE: "#ef6c00",
     ConnectionStatus.SUSPENDED: "#c62828",
 }
-EDITABLE_FIELDS = ("name", "strictness", "token_base64")
+EDITABLE_FIELDS = ("name", "strictness", "token_base64", "extension_opt_in")
 TEMPLATES = "admin/parties/platform"
 
 
@@ -90,7 +90,7 @@ class PlatformAdmin(admin.ModelAdmin):
         "pending_deliveries",
         "dead_deliveries",
     )
-    list_filter = ("status", "version", "needs_attention", "strictness", "token_base64")
+    list_filter = ("status", "version", "needs_attention", "strictness", "token_base64", "extension_opt_in")
     search_fields = ("name", "roles__country_code", "roles__party_id")
     inlines = (PlatformRoleInline, EndpointInline)
     fieldsets = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
@@ -45,11 +46,32 @@ def hub_party() -> PartyRef:
     return PartyRef(settings.OCPI_HUB_COUNTRY_CODE, settings.OCPI_HUB_PARTY_ID)
 
 
-def receiver_url(receiver: Platform, identifier: str, *segments: str) -> str:
+# "." and ".." would be removed by URL normalisation (RFC 3986 5.2.4) and change the path.
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
+
+
+def path_segment(value: str) -> str:
+    """``value`` as exactly one URL path segment: every reserved character percent-encoded."""
+    return _DOT_SEGMENTS.get(value) or quote(value, safe="")
+
+
+def join_url(base: str, *segments: str, query: dict[str, str] | None = None) -> str:
+    """The URL a party advertised, used as given, followed by one encoded path segment per value.
+
+    ``.../cdrs`` and ``.../cdrs/`` both stay what they are when nothing is appended (a framework that
+    answers 307 on the other form is called on the form it listed); appended segments get exactly one ``/``.
+    """
+    url = base
+    if segments:
+        url = base.rstrip("/") + "/" + "/".join(path_segment(segment) for segment in segments)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def receiver_url(receiver: Platform, identifier: str, *segments: str, query: dict[str, str] | None = None) -> str:
     base = receiver.endpoint_url(identifier, "RECEIVER")
     if base is None:
         raise NoEndpoint(f"{receiver} has no {identifier} receiver endpoint")
-    return "/".join([base.rstrip("/"), *segments])
+    return join_url(base, *segments, query=query)
 
 
 def broadcast_routing(receiver: Platform, *, roles: tuple[str, ...] = ()) -> Routing:

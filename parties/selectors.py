@@ -43,3 +43,9 @@ def receivers_for(
 
 def client_info_roles() -> QuerySet[PlatformRole]:
     return PlatformRole.objects.select_related("platform").exclude(role="HUB")
+
+
+def custom_module_opted_in(platform: Platform, identifier: str) -> bool:
+    """Whether the hub may advertise its custom module ``identifier`` (e.g. chargex-errors) to ``platform``:
+    the platform lists that module in its own version details, or an admin opted it in."""
+    return platform.extension_opt_in or platform.lists_module(identifier)

@@ -30,9 +30,12 @@ class VersionDetailsApi(OcpiApi):
     ocpi_response = VersionDetails
 
     def get(self, request: Request, version: str) -> Response:
+        platform = self.caller(request)
         endpoints = [
             {"identifier": item.identifier, "role": item.role, "url": versions.interface_url(version, item)}
-            for item in versions.interfaces(version)
+            for item in versions.interfaces(
+                version, custom=lambda module: selectors.custom_module_opted_in(platform, module)
+            )
         ]
         return ocpi_response({"version": version, "endpoints": endpoints})
 

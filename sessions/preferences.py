@@ -18,6 +18,7 @@ from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.exceptions import ForwardTimeout, HubError, ReceiverNotConnected, UnknownReceiver
 from parties import client
 from parties.models import ConnectionStatus, Platform
+from parties.outbound import join_url
 from parties.routing import is_hub
 from sessions.selectors import session_for_receiver
 from sessions.wire import parse_charging_preferences
@@ -46,7 +47,7 @@ def charging_preferences_put(
     try:
         reply = client.call(
             "PUT",
-            f"{base.rstrip('/')}/{session.session_id}/charging_preferences",
+            join_url(base, session.session_id, "charging_preferences"),
             token=cpo.token_out,
             raw_token=not cpo.token_base64,
             body=preferences,

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, RootModel
 
 from errors.extension import strip_extension_fields
+from ocpi_hub.api.unknown import add_unknown, keep_unknown
 from ocpi_hub.api.wire import MAX_NUMBER, CiString, DateTime, LastUpdated, ListOf, Number, String, WireModel, render
 from ocpi_hub.api.wire_charging import (
     AuthMethod,
@@ -136,7 +137,7 @@ def parse_session(version: str, data: Any, *, lenient: bool = False) -> Doc:
     model = model_for(SESSION_MODELS, version)
     doc = render(model.model_validate(data, context={"lenient_datetimes": lenient}))
     doc = session_from_221(doc) if version == V221 else doc
-    return {**doc, **parse_extension(SessionExtension, data)}
+    return keep_unknown({**doc, **parse_extension(SessionExtension, data)}, data, version, model, SessionExtension)
 
 
 def render_session(doc: Doc, version: str) -> Doc:
@@ -148,7 +149,7 @@ def render_session(doc: Doc, version: str) -> Doc:
     else:
         converted = {**doc, "charging_periods": charging_periods_for(doc.get("charging_periods"), V230)}
         rendered = render(model.model_validate(converted))
-    return {**rendered, **parse_extension(SessionExtension, doc)}
+    return add_unknown({**rendered, **parse_extension(SessionExtension, doc)}, doc, version, model)
 
 
 def render_session_for(doc: Doc, version: str, platform: Any) -> Doc:

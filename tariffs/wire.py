@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ocpi_hub.api.unknown import add_unknown, keep_unknown
 from ocpi_hub.api.wire import (
     URL,
     CiString,
@@ -170,13 +171,15 @@ def parse_tariff(version: str, data: Any, *, lenient: bool = False) -> Doc:
     """Validate a Tariff of ``version``; return the canonical (2.3.0-shaped) document."""
     model = model_for(TARIFF_MODELS, version)
     doc = render(model.model_validate(data, context={"lenient_datetimes": lenient}))
-    return tariff_from_221(doc) if version == V221 else doc
+    return keep_unknown(tariff_from_221(doc) if version == V221 else doc, data, version, model)
 
 
 def render_tariff(doc: Doc, version: str) -> Doc:
     """The canonical Tariff as a wire dict of ``version``."""
     model = model_for(TARIFF_MODELS, version)
-    return render(model.model_validate(tariff_to_221(doc) if version == V221 else doc))
+    return add_unknown(
+        render(model.model_validate(tariff_to_221(doc) if version == V221 else doc)), doc, version, model
+    )
 
 
 __all__ = [

@@ -356,8 +356,12 @@ class OcpiParty:
         versions: list[str] | None = None,
         raw_tokens: bool = False,
         timeout: float = 10.0,
+        trailing_slash: bool = False,
+        unknown_token_status: int = 401,
     ):
         self.version = version
+        self.trailing_slash = trailing_slash  # module endpoints listed as ``.../cdrs/`` (FastAPI/Django style)
+        self.unknown_token_status = unknown_token_status  # several real peers answer 403 to an unknown token
         self.roles = [_complete_role(role) for role in (roles or [DEFAULT_ROLE])]
         self.modules = list(modules) if modules is not None else _default_modules(self.roles[0]["role"])
         self.versions = list(versions) if versions else [version]
@@ -474,9 +478,9 @@ class OcpiParty:
     def endpoint_url(self, identifier: str, role: str = "RECEIVER", version: str | None = None) -> str:
         """URL of one of this party's own endpoints, as listed in its version details."""
         base = f"{self.url}/{version or self.version}/{identifier}"
-        if identifier == "credentials" or role.upper() == "RECEIVER":
-            return base
-        return f"{base}/sender"
+        if identifier != "credentials" and role.upper() != "RECEIVER":
+            base = f"{base}/sender"
+        return f"{base}/" if self.trailing_slash and identifier != "credentials" else base
 
     @property
     def credentials_url(self) -> str:
@@ -647,7 +651,9 @@ class OcpiParty:
 
     def _answer(self, rec: Recorded, route: _Route) -> _Answer:
         if not rec.authorized:
-            return _Answer(401, envelope(2000, status_message="Unauthorized: missing or unknown token"))
+            return _Answer(
+                self.unknown_token_status, envelope(2000, status_message="Unauthorized: missing or unknown token")
+            )
         custom = self._custom_answer(rec, route)
         if custom is not None:
             return custom
@@ -915,6 +921,18 @@ class OcpiParty:
         _check_credentials(credentials, "POST credentials")
         self._store_hub(credentials, credentials["token"], hub_versions_url, version, endpoints)
         return credentials
+
+    def rediscover_hub(self) -> dict[tuple[str, str], str]:
+        """Read the hub's version details again with token_c (what it advertises may depend on who asks)."""
+        version, endpoints = self._discover(self._require_hub_versions_url(), self._require_token_c(), self.hub_version)
+        with self._lock:
+            self.hub_version, self.hub_endpoints = version, endpoints
+        return endpoints
+
+    def _require_hub_versions_url(self) -> str:
+        if self.hub_versions_url is None:
+            raise OcpiPartyError(f"{self!r} is not registered with the hub (no versions url)")
+        return self.hub_versions_url
 
     def hub_url(self, identifier: str, role: str) -> str:
         try:

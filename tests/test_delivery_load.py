@@ -100,7 +100,8 @@ def test_a_burst_from_8_clients_reaches_5_emsps_newest_last(cpo, emsps, celery_w
     newest = burst(cpo)
 
     wait_converged(emsps, newest)
-    assert celery_worker.process is not None and celery_worker.process.poll() is None
+    assert celery_worker.process is not None
+    assert celery_worker.process.poll() is None
     wait_until(
         lambda: not Delivery.objects.filter(module="locations", status__in=["pending", "in_flight"]).exists(),
         timeout=60,

@@ -34,7 +34,13 @@ def mrec_catalog(transactional_db) -> None:  # noqa: ANN001 - a transactional te
 
 
 def register(hub, party: OcpiParty, name: str) -> Platform:  # noqa: ANN001
-    party.register_with(f"{hub.url}/ocpi/versions", platform_invite(name=name)[1])
+    """Register ``party``. The hub advertises chargex-errors only to platforms that opted in: a CPO is opted in
+    by the admin at the invitation; an eMSP listing the module sees it when it re-reads the version details."""
+    platform, token_a = platform_invite(name=name)
+    if party.roles[0]["role"] == "CPO":
+        Platform.objects.filter(pk=platform.pk).update(extension_opt_in=True)
+    party.register_with(f"{hub.url}/ocpi/versions", token_a)
+    party.rediscover_hub()
     return Platform.objects.get(name=name)
 
 

@@ -29,6 +29,7 @@ from ocpi_hub.exceptions import (
 )
 from parties import client
 from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
+from parties.outbound import join_url
 from parties.routing import is_hub
 from tokens import wire
 from tokens.selectors import CPO_ROLES, EMSP_ROLES, require_cpo, token_owner
@@ -119,7 +120,7 @@ def _hop(platform: Platform, routing: RoutingHeaders, uid: str, token_type: str)
     return _Hop(
         emsp_party=emsp_party,
         cpo_party=_cpo_party(platform, routing),
-        url="/".join([role["sender_url"].rstrip("/"), wire.quote_uid(uid), "authorize"]),
+        url=join_url(role["sender_url"], uid, "authorize"),
         token=role["platform__token_out"],
         raw_token=not role["platform__token_base64"],
         version=role["platform__version"],

@@ -6,19 +6,11 @@ CPO (to). Tokens that the CPO's version cannot express (EMAID for 2.2.1) are not
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
-
 from parties import outbound
 from parties.models import Delivery
 from tokens import wire
 from tokens.selectors import CPO_ROLES, token_lookup
 from tokens.services import MODULE
-
-
-def token_url(base: str, country_code: str, party_id: str, uid: str, token_type: str) -> str:
-    """``{base}/{cc}/{pid}/{uid}?type={type}`` with the uid path-quoted."""
-    path = "/".join([base.rstrip("/"), quote(country_code), quote(party_id), wire.quote_uid(uid)])
-    return f"{path}?{urlencode({'type': token_type})}"
 
 
 def render_token_delivery(delivery: Delivery) -> outbound.Outbound | None:
@@ -30,10 +22,12 @@ def render_token_delivery(delivery: Delivery) -> outbound.Outbound | None:
     body = wire.render_token(token.document, receiver.version)
     if body is None:
         return None
-    base = outbound.receiver_url(receiver, MODULE)
+    url = outbound.receiver_url(
+        receiver, MODULE, token.country_code, token.party_id, token.uid, query={"type": token.type}
+    )
     return outbound.Outbound(
         method="PUT",
-        url=token_url(base, token.country_code, token.party_id, token.uid, token.type),
+        url=url,
         body=body,
         routing=outbound.broadcast_routing(receiver, roles=CPO_ROLES),
     )

@@ -55,8 +55,8 @@ class TokenReceiverApi(FunctionalApi):
         return ocpi_response(data)
 
     def put(self, request: Request, version: str, **ids: str) -> Response:
-        change = services.token_put(**self._push(request, version, ids))
-        return ocpi_response(http_status=201 if change.created else 200)
+        services.token_put(**self._push(request, version, ids))
+        return ocpi_response()  # HTTP 200, new or replaced: the PUT rule of every receiver interface
 
     def patch(self, request: Request, version: str, **ids: str) -> Response:
         services.token_patch(**self._push(request, version, ids))

@@ -9,10 +9,10 @@ the Token is required, so there an unknown type becomes ``OTHER`` for 2.2.1.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from pydantic import StringConstraints, ValidationError
 
+from ocpi_hub.api.unknown import add_unknown, keep_unknown
 from ocpi_hub.api.wire import (
     CiString,
     LastUpdated,
@@ -99,25 +99,22 @@ def _validate(model: type[WireModel], data: Any, *, lenient: bool, prefix: str =
         raise InvalidParameters(prefix + format_validation_error(exc)) from None
 
 
-def quote_uid(uid: str) -> str:
-    """A Token uid as one URL path segment (CiStrings may hold any printable ASCII)."""
-    return quote(uid, safe="")
-
-
 def type_known_in(version: str, token_type: str) -> bool:
     return version != V221 or token_type in TOKEN_TYPE_221_VALUES
 
 
 def parse_token(version: str, data: Any, *, lenient: bool = False) -> Doc:
     """Validate a Token of ``version``; return the canonical (2.3.0-shaped) document."""
-    return render(_validate(model_for(TOKEN_MODELS, version), data, lenient=lenient))
+    model = model_for(TOKEN_MODELS, version)
+    return keep_unknown(render(_validate(model, data, lenient=lenient)), data, version, model)
 
 
 def render_token(doc: Doc, version: str) -> Doc | None:
     """The canonical Token as a wire dict of ``version``; None when ``version`` does not know its type."""
     if not type_known_in(version, doc["type"]):
         return None
-    return render(model_for(TOKEN_MODELS, version).model_validate(doc))
+    model = model_for(TOKEN_MODELS, version)
+    return add_unknown(render(model.model_validate(doc)), doc, version, model)
 
 
 def parse_location_references(data: Any) -> Doc | None:

@@ -170,7 +170,7 @@ def test_session_linked_record_of_a_non_opted_emsp_goes_nowhere(cpo):
 
 @pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
 def test_version_details_list_both_interfaces(client, version):
-    make_platform("emsp", "EMSP", "NL", "EMS")
+    make_platform("emsp", "EMSP", "NL", "EMS", opted_in=True)
     endpoints = client.get(f"/ocpi/{version}", **auth("emsp")).json()["data"]["endpoints"]
     ours = {(e["role"], e["url"].split("/ocpi/", 1)[1]) for e in endpoints if e["identifier"] == "chargex-errors"}
     assert ours == {

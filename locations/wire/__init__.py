@@ -25,6 +25,7 @@ from locations.wire.models import (
     RegularHours,
     StatusSchedule,
 )
+from ocpi_hub.api.unknown import add_unknown, add_unknown_items, has_unknown, keep_unknown, keep_unknown_items
 from ocpi_hub.api.wire import WireModel, render
 from ocpi_hub.api.wire_common import V221, V230, model_for
 
@@ -65,35 +66,71 @@ def _parse(models: dict[str, type[WireModel]], version: str, data: Any, lenient:
 
 
 def parse_location(version: str, data: Any, *, lenient: bool = False) -> Doc:
-    """Validate a Location of ``version``; return the canonical document."""
-    return _parse(LOCATION_MODELS, version, data, lenient)
+    """Validate a Location of ``version``; return the canonical document (unknown fields kept, also of its
+    EVSEs and Connectors: ``ocpi_hub.api.unknown``)."""
+    doc = _parse(LOCATION_MODELS, version, data, lenient)
+    keep_unknown(doc, data, version, model_for(LOCATION_MODELS, version))
+    for index, (evse, item) in enumerate(zip(doc.get("evses") or [], _items(data, "evses"), strict=False)):
+        _keep_evse(evse, item, version, at=f"evses[{index}].")
+    return doc
 
 
 def parse_evse(version: str, data: Any, *, lenient: bool = False) -> Doc:
     """Validate an EVSE of ``version``; return the canonical document."""
-    return _parse(EVSE_MODELS, version, data, lenient)
+    return _keep_evse(_parse(EVSE_MODELS, version, data, lenient), data, version)
 
 
 def parse_connector(version: str, data: Any, *, lenient: bool = False) -> Doc:
     """Validate a Connector of ``version``; return the canonical document."""
-    return _parse(CONNECTOR_MODELS, version, data, lenient)
+    doc = _parse(CONNECTOR_MODELS, version, data, lenient)
+    return keep_unknown(doc, data, version, model_for(CONNECTOR_MODELS, version))
+
+
+def _items(data: Any, key: str) -> list[Any]:
+    items = data.get(key) if isinstance(data, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _keep_evse(doc: Doc, data: Any, version: str, at: str = "") -> Doc:
+    keep_unknown(doc, data, version, model_for(EVSE_MODELS, version), at=at)
+    connectors = model_for(CONNECTOR_MODELS, version)
+    keep_unknown_items(doc.get("connectors"), _items(data, "connectors"), version, connectors, at=f"{at}connectors")
+    return doc
+
+
+def _add_evse(rendered: Doc, doc: Doc, version: str) -> Doc:
+    add_unknown(rendered, doc, version, model_for(EVSE_MODELS, version))
+    add_unknown_items(
+        rendered.get("connectors"), doc.get("connectors"), "id", version, model_for(CONNECTOR_MODELS, version)
+    )
+    return rendered
 
 
 def render_location(doc: Doc, version: str) -> Doc:
     """The canonical Location as a wire dict of ``version``."""
     model = model_for(LOCATION_MODELS, version)
-    return render(model.model_validate(location_to_221(doc) if version == V221 else doc))
+    rendered = render(model.model_validate(location_to_221(doc) if version == V221 else doc))
+    return _add_evses(add_unknown(rendered, doc, version, model), doc, version)
+
+
+def _add_evses(rendered: Doc, doc: Doc, version: str) -> Doc:
+    kept = {evse["uid"].upper(): evse for evse in doc.get("evses") or [] if has_unknown(evse, "connectors")}
+    for item in rendered.get("evses") or [] if kept else []:
+        evse = kept.get(item["uid"].upper())
+        if evse is not None:
+            _add_evse(item, evse, version)
+    return rendered
 
 
 def render_evse(doc: Doc, version: str) -> Doc | None:
     """The canonical EVSE as a wire dict of ``version``; None if 2.2.1 can express none of its connectors."""
     model = model_for(EVSE_MODELS, version)
     converted = evse_to_221(doc) if version == V221 else doc
-    return None if converted is None else render(model.model_validate(converted))
+    return None if converted is None else _add_evse(render(model.model_validate(converted)), doc, version)
 
 
 def render_connector(doc: Doc, version: str) -> Doc | None:
     """The canonical Connector as a wire dict of ``version``; None if its standard does not exist there."""
     model = model_for(CONNECTOR_MODELS, version)
     converted = connector_to_221(doc) if version == V221 else doc
-    return None if converted is None else render(model.model_validate(converted))
+    return None if converted is None else add_unknown(render(model.model_validate(converted)), doc, version, model)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError as PydanticValidationError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -73,8 +74,9 @@ def _flatten_detail(detail: Any, prefix: str = "") -> str:
     return f"{prefix}: {detail}" if prefix else str(detail)
 
 
+@csrf_exempt  # OCPI calls are token-authenticated, never cookie-authenticated: CSRF does not apply
 def json_not_found(request: Any, exception: Exception | None = None) -> JsonResponse:
-    """handler404 for paths outside DRF views (unknown URLs)."""
+    """handler404 for paths outside DRF views (unknown URLs), whatever the method."""
     return JsonResponse(envelope(status_code=2000, status_message="Unknown URL"), status=404)
 
 

@@ -7,11 +7,27 @@ Apps register their interfaces in ``AppConfig.ready()``. The hub serves both int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("2.3.0", "2.2.1")  # preferred first
+# The ModuleIDs of the official OCPI 2.2.1 and 2.3.0 (the VersionDetails enum). Any other module the hub
+# offers is custom (``chargex-errors``) and is advertised only to platforms that opted in.
+STANDARD_MODULES: frozenset[str] = frozenset(
+    {
+        "cdrs",
+        "chargingprofiles",
+        "commands",
+        "credentials",
+        "hubclientinfo",
+        "locations",
+        "sessions",
+        "tariffs",
+        "tokens",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +45,14 @@ def register(identifier: str, role: str, path: str, versions: tuple[str, ...] = 
     _registry[(identifier, role)] = ModuleInterface(identifier, role, path, versions)
 
 
-def interfaces(version: str) -> list[ModuleInterface]:
+def interfaces(version: str, *, custom: Callable[[str], bool] = lambda identifier: True) -> list[ModuleInterface]:
+    """The interfaces offered in ``version``; custom modules only where ``custom(identifier)`` says so."""
     return sorted(
-        (item for item in _registry.values() if version in item.versions),
+        (
+            item
+            for item in _registry.values()
+            if version in item.versions and (item.identifier in STANDARD_MODULES or custom(item.identifier))
+        ),
         key=lambda item: (item.identifier, item.role),
     )
 

@@ -13,6 +13,9 @@ from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.exceptions import InvalidParameters
 
+# CiString length of each id in a module URL (country_code/party_id per the spec, CDR ids 39, others 36).
+_URL_ID_LENGTHS = {"country_code": 2, "party_id": 3, "cdr_id": 39}
+
 
 class OcpiApi(APIView):
     """Base of every OCPI endpoint. Configuration modules (versions, credentials, hubclientinfo)."""
@@ -47,6 +50,10 @@ class FunctionalApi(OcpiApi):
 
     functional_module = True
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        check_url_ids(kwargs)
+
     def routing(self, request: Request) -> RoutingHeaders:
         return request.ocpi_routing  # type: ignore[attr-defined,no-any-return]
 
@@ -56,3 +63,13 @@ def _refuse_nul(values: Any, where: str) -> None:
     for name, value in values.items():
         if "\x00" in str(value) or "\x00" in name:
             raise InvalidParameters(f"{name.replace(chr(0), '')}: must not contain NUL characters ({where})")
+
+
+def check_url_ids(ids: dict[str, Any]) -> None:
+    """2001 naming the URL parameter when an id in the URL cannot be the CiString the module needs."""
+    for name, value in ids.items():
+        if name == "version":
+            continue
+        limit = _URL_ID_LENGTHS.get(name, 36)
+        if len(value) > limit or not (value.isascii() and value.isprintable()):
+            raise InvalidParameters(f"{name} (URL): must be a CiString({limit}), printable ASCII of at most {limit}")

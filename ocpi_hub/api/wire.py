@@ -1,8 +1,9 @@
 """Building blocks for the typed OCPI wire models (pydantic v2).
 
 Conventions every wire model follows:
-- Inbound is liberal: unknown fields are ignored (2.3.0 forbids rejecting them), optional fields may be
-  ``null``, list fields (`*`) may be ``null`` or missing (-> empty list).
+- Inbound is liberal: unknown fields are not validated (2.3.0 forbids rejecting them; ``ocpi_hub.api.unknown``
+  keeps them for receivers of the same version), optional fields may be ``null``, list fields (`*`) may be
+  ``null`` or missing (-> empty list).
 - Outbound is strict: render with ``render(model)``, which drops ``None`` and empty optional lists, so the
   document only carries fields of the receiver's version.
 - DateTimes are parsed with ``ocpi_hub.api.datetimes`` (strict UTC unless the validation context says

@@ -52,6 +52,12 @@ class Platform(models.Model):
         default=True, help_text="Base64-encode tokens (OCPI 2.2.1+). Off for peers that use raw tokens."
     )
     strictness = models.CharField(max_length=10, choices=Strictness.choices, default=Strictness.STANDARD)
+    extension_opt_in = models.BooleanField(
+        "custom modules opted in",
+        default=False,
+        help_text="Advertise the hub's custom modules (chargex-errors) to this platform even when its own version "
+        "details do not list them.",
+    )
     hub_party_id = models.CharField(max_length=5, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +101,10 @@ class Platform(models.Model):
             cached = {(role.country_code, role.party_id) for role in self.roles.all()}
             self._party_keys = cached
         return cached
+
+    def lists_module(self, identifier: str) -> bool:
+        """Whether the platform's version details list ``identifier`` (in any role)."""
+        return any(endpoint.identifier == identifier for endpoint in self.endpoints.all())
 
     def endpoint_url(self, identifier: str, role: str) -> str | None:
         for endpoint in self.endpoints.all():

@@ -63,6 +63,14 @@ def platform_reinvite(*, platform: Platform) -> str:
 # --- discovery --------------------------------------------------------------------------------------
 
 
+def single_object(data: Any, what: str) -> Any:
+    """Be liberal: a one-element list where an object is expected (seen from real peers) is that object."""
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        logger.info("Peer answered its %s as a one-element list; read as the object", what)
+        return data[0]
+    return data
+
+
 def _get(url: str, token: str, raw: bool, what: str) -> Any:
     try:
         reply = client.call("GET", url, token=token, raw_token=raw)
@@ -89,7 +97,9 @@ def discover(versions_url: str, token: str, *, raw: bool, version: str | None = 
         wanted = version or " or ".join(versions.SUPPORTED_VERSIONS)
         raise UnsupportedVersion(f"Your versions endpoint does not offer OCPI {wanted}")
     try:
-        details = VersionDetails.model_validate(_get(by_number[chosen], token, raw, "version details"))
+        details = VersionDetails.model_validate(
+            single_object(_get(by_number[chosen], token, raw, "version details"), "version details")
+        )
     except ValidationError as exc:
         raise UnableToUseClientApi(f"Your version details are invalid: {format_validation_error(exc)}") from None
     endpoints = [endpoint.model_dump() for endpoint in details.endpoints]
@@ -300,7 +310,7 @@ def _post_credentials(platform: Platform, method: str, url: str, token: str, bod
             f"{reply.status_message}".strip()
         )
     try:
-        return _validate_credentials(version, reply.data)
+        return _validate_credentials(version, single_object(reply.data, "credentials"))
     except (ValidationError, InvalidParameters) as exc:
         raise UnableToUseClientApi(f"The party answered invalid credentials: {exc}") from None
 

@@ -238,7 +238,8 @@ def _send(delivery: Delivery, request: outbound.Outbound) -> Result:
 
 
 def _classify(reply: client.Reply) -> str:
-    if reply.http_status >= 500 or reply.http_status in (408, 429):
+    # A 3xx is never followed (the receiver must be called at the URL it advertised): retried, not final.
+    if reply.http_status >= 500 or reply.http_status in (408, 429) or 300 <= reply.http_status < 400:
         return "retry"
     if 200 <= reply.http_status < 300:
         if reply.status_code is None:
@@ -268,6 +269,9 @@ def retry_after_seconds(reply: client.Reply) -> float:
 
 
 def _reply_error(reply: client.Reply) -> str:
+    if 300 <= reply.http_status < 400:
+        target = next((value for name, value in reply.headers.items() if name.lower() == "location"), "?")
+        return f"HTTP {reply.http_status}: redirect to {target} not followed"[:500]
     return f"HTTP {reply.http_status}, OCPI {reply.status_code}: {reply.status_message}"[:500]
 
 
@@ -297,11 +301,11 @@ def _attempt_row(
 
 
 def _track_unauthorized(receiver: Platform, http_status: int) -> None:
-    if http_status == 401:
+    if http_status in (401, 403):  # several implementations answer 403 to a token they do not know
         Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=F("unauthorized_count") + 1)
         limit = settings.OCPI_HUB_UNAUTHORIZED_FLAG_AFTER
         Platform.objects.filter(pk=receiver.pk, unauthorized_count__gte=limit).update(
-            needs_attention=True, attention_reason=f"answered HTTP 401 to {limit} or more pushes in a row"
+            needs_attention=True, attention_reason=f"answered HTTP 401/403 to {limit} or more pushes in a row"
         )
     elif receiver.unauthorized_count:
         Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=0)

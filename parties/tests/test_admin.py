@@ -151,6 +151,7 @@ def test_platform_edit_saves_only_editable_fields(admin_client):
         "name": "Renamed",
         "strictness": "strict",
         "token_base64": "",
+        "extension_opt_in": "on",
         "token_out": "injected",
         "status": "PLANNED",
         **_empty_inlines(),
@@ -161,6 +162,7 @@ def test_platform_edit_saves_only_editable_fields(admin_client):
     assert response.status_code == 302
     platform.refresh_from_db()
     assert (platform.name, platform.strictness, platform.token_base64) == ("Renamed", "strict", False)
+    assert platform.extension_opt_in is True
     assert (platform.token_out, platform.status) == (TOKEN_OUT, ConnectionStatus.CONNECTED)
 
 

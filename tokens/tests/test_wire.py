@@ -21,9 +21,11 @@ TOKEN = {
 }
 
 
-def test_parse_drops_nulls_and_unknown_fields_and_normalises_datetimes():
+def test_parse_drops_nulls_keeps_unknown_fields_aside_and_normalises_datetimes():
     doc = wire.parse_token("2.3.0", {**TOKEN, "visual_number": None, "extra": 1, "last_updated": "2018-12-10T17:25:10"})
-    assert doc == TOKEN
+    assert doc == {**TOKEN, "_unknown": {"version": "2.3.0", "fields": {"extra": 1}}}
+    assert wire.render_token(doc, "2.3.0") == {**TOKEN, "extra": 1}
+    assert "extra" not in wire.render_token(doc, "2.2.1")
 
 
 def test_emaid_exists_only_in_230():
@@ -65,7 +67,3 @@ def test_authorization_info_221_to_230_and_invalid_answers():
     assert wire.translate_authorization_info(info, source="2.2.1", target="2.3.0") == info
     with pytest.raises(InvalidParameters, match=r"^allowed: "):
         wire.translate_authorization_info({**info, "allowed": "MAYBE"}, source="2.2.1", target="2.3.0")
-
-
-def test_uids_are_quoted_as_one_path_segment():
-    assert wire.quote_uid("AB 12/?#") == "AB%2012%2F%3F%23"
