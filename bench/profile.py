@@ -5,6 +5,7 @@ and timed.
     .venv/bin/python -m bench.profile --what location_put --requests 300
     .venv/bin/python -m bench.profile --what cdr_post --sort cumulative --top 60
     .venv/bin/python -m bench.profile --what echo
+    .venv/bin/python -m bench.profile --what drain --requests 2000   # the worker's side: one delivery
 
 Uses its own database (``ocpi_bench_profile``, dropped at the end). No HTTP server: gunicorn's share (HTTP
 parsing, the WSGI hop) is not in these figures, only what the hub's code does per request.
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ocpi_bench_profile"
-WHAT = ("echo", "location_put", "cdr_post", "location_page", "session_page")
+WHAT = ("echo", "location_put", "cdr_post", "location_page", "session_page", "drain")
 
 
 class SqlMeter:
@@ -164,6 +165,8 @@ def _profile(args: argparse.Namespace) -> int:
     from bench.parties import orm_party
 
     call_command("migrate", verbosity=0, interactive=False)
+    if args.what == "drain":
+        return _profile_drain(args)
     cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
     emsp = orm_party("bench-emsp", role="EMSP", country_code="NL", party_id="BEM")
     _seed(args, cpo, emsp)
@@ -211,6 +214,96 @@ def _profile(args: argparse.Namespace) -> int:
     if args.output:
         profiler.dump_stats(args.output)
         print(f"raw profile: {Path(args.output).resolve()}")
+    return 0
+
+
+class _Receiver:
+    """The smallest OCPI receiver: answers every request with a 1000 envelope (HTTP/1.1 keep-alive), in a
+    thread of this process. Its CPU counts in this process's CPU, not in the profile (main thread only)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        answer = b'{"status_code":1000,"timestamp":"2026-01-01T00:00:00Z"}'
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(answer)}\r\n\r\n"
+                self.wfile.write(head.encode() + answer)  # one write: no Nagle/delayed-ACK stall
+
+            do_PUT = do_PATCH = do_POST = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def _profile_drain(args: argparse.Namespace) -> int:
+    """One receiver's drains: ``--requests`` Location changes queued for it, drained under the profiler.
+    The figure per delivery covers claim, render, HTTP call and record."""
+    from django.db import connection
+    from django.test import Client
+
+    from bench.parties import orm_party
+    from bench.payloads import LocationTemplate
+    from parties.models import Delivery
+    from parties.services.drain import receiver_drain
+
+    receiver = _Receiver()
+    cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
+    emsp = orm_party(
+        "bench-emsp",
+        role="EMSP",
+        country_code="NL",
+        party_id="BEM",
+        endpoints=[("locations", "RECEIVER", f"{receiver.url}/ocpi/emsp/2.2.1/locations")],
+    )
+    template, client = LocationTemplate(cpo.country_code, cpo.party_id), Client()
+
+    def queue(count: int, start: int) -> None:
+        for i in range(start, start + count):
+            path = f"/ocpi/2.2.1/receiver/locations/{cpo.country_code}/{cpo.party_id}/P-{i:06d}"
+            client.put(path, template.body(f"P-{i:06d}", i), content_type="application/json", **_auth(cpo))
+
+    queue(200, 0)  # warm-up
+    receiver_drain(emsp.platform.pk)
+    queue(args.requests, 1000)
+    meter = SqlMeter()
+    profiler = cProfile.Profile(time.process_time)
+    profiling = args.clock != "none"  # --clock none: the true figure, no profile
+    cpu_started, started = time.process_time(), time.perf_counter()
+    with connection.execute_wrapper(meter):
+        if profiling:
+            profiler.enable()
+        sent = 0
+        while sent < args.requests:
+            done = receiver_drain(emsp.platform.pk)
+            if not done:
+                break
+            sent += done
+        if profiling:
+            profiler.disable()
+    cpu, wall = time.process_time() - cpu_started, time.perf_counter() - started
+    left = Delivery.objects.filter(receiver=emsp.platform, status="pending").count()
+    print(
+        f"drain: {sent} deliveries ({left} left pending), {cpu / sent * 1000:.3f} ms CPU (this process, the "
+        f"receiver thread included{', under cProfile' if profiling else ''}) and {wall / sent * 1000:.3f} ms wall per delivery; "
+        f"{meter.count / sent:.2f} SQL queries per delivery"
+    )
+    for shape, count in meter.shapes.most_common(15):
+        print(f"  {count / sent:6.2f}  {shape}")
+    if not profiling:
+        return 0
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats(args.sort).print_stats(args.top)
+    print(stream.getvalue())
     return 0
 
 

@@ -46,6 +46,14 @@ def location_lock(ref: LocationRef) -> Location | None:
     return _location(ref, row) if row is not None else None
 
 
+def location_find(ref: LocationRef) -> Location | None:
+    """The Location at ``ref``, unlocked (the delivery renderer reads it once per delivery: bench D)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK, [ref.country_code, ref.party_id, ref.location_id.upper()])
+        row = cursor.fetchone()
+    return _location(ref, row) if row is not None else None
+
+
 def location_read(ref: LocationRef) -> tuple[Location | None, str]:
     """PostgreSQL: the Location at ``ref`` as ``location_lock`` gives it, unlocked, and its row version."""
     with connection.cursor() as cursor:

@@ -9,7 +9,8 @@ Connector with only 2.3.0 connector standards, for a 2.2.1 receiver).
 
 from __future__ import annotations
 
-from locations.documents import find_connector, find_evse, render_part
+from locations.documents import LocationRef, find_connector, find_evse, render_part
+from locations.location_rows import location_find
 from locations.models import Location
 from locations.services import BROADCAST_ROLES, MODULE
 from locations.wire import render_evse
@@ -19,9 +20,7 @@ from parties.models import Delivery
 
 def _location(object_key: str) -> Location | None:
     country_code, party_id, location_id = object_key.split("/", 2)
-    return Location.objects.filter(
-        country_code=country_code, party_id=party_id, location_key=location_id.upper()
-    ).first()
+    return location_find(LocationRef(country_code, party_id, location_id))
 
 
 def _segments(document: dict, target: str, version: str) -> list[str]:

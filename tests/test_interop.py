@@ -183,7 +183,7 @@ def test_token_pushes_encode_the_uid_and_keep_the_type_query(hub):
     [
         ("PATCH", "locations/NL/CPO/" + "L" * 37, "location_id"),
         ("PATCH", "locations/NL/CPO/LOC1/%C3%891", "evse_uid"),
-        ("PUT", "tariffs/NL/CPO/T%00", "tariff_id"),
+        ("PUT", "tariffs/NL/CPO/T%01", "tariff_id"),
         ("PATCH", "sessions/NL/CPOX/S1", "party_id"),
         ("GET", "cdrs/NL/CPO/" + "C" * 40, "cdr_id"),
     ],

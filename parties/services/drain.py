@@ -136,7 +136,7 @@ def _has_due(receiver_id: int) -> bool:
 
 
 def _next_batch(receiver_id: int) -> list[Delivery]:
-    queue = ReceiverQueue.objects.select_related("platform").get(pk=receiver_id)
+    queue = ReceiverQueue.objects.get(pk=receiver_id)
     now = timezone.now()
     if queue.paused_since is not None and queue.next_probe_at is not None and queue.next_probe_at > now:
         return []  # paused: the sweeper wakes the queue when its probe is due
@@ -147,8 +147,10 @@ def _next_batch(receiver_id: int) -> list[Delivery]:
     with held.lock:
         held.rows.update(ids)
     batch = list(Delivery.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
+    # One receiver for the batch, its endpoints and roles read once (the renderers ask for them per row).
+    receiver = Platform.objects.prefetch_related("endpoints", "roles").get(pk=receiver_id)
     for delivery in batch:
-        delivery.receiver = queue.platform
+        delivery.receiver = receiver
     return batch
 
 
