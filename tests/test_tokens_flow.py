@@ -306,9 +306,39 @@ def test_authorize_failures_of_the_emsp_are_hub_errors(hub):
         emsp.on("POST", AUTHORIZE, lambda rec: (502, b"<html>Bad gateway</html>"))
         assert cpo.call("POST", url, headers=to_emsp).json()["status_code"] == 4000
         emsp.on("POST", AUTHORIZE, _answer({"allowed": "ALLOWED"}))  # AuthorizationInfo without its token
-        assert cpo.call("POST", url, headers=to_emsp).json()["status_code"] == 1000  # same version: relayed as is
+        invalid = cpo.call("POST", url, headers=to_emsp).json()
+        assert invalid["status_code"] == 4000  # never passed through invalid, not even in the same version
+        assert "token: Field required" in invalid["status_message"]
+        assert "data" not in invalid
         assert len(emsp.requests_to("tokens", "POST")) == 3
         assert silent.requests_to("tokens") == []
+
+
+@requires_openapi
+def test_authorize_answers_are_normalised_before_they_are_relayed(hub):
+    """A same-version eMSP answering ``data`` as a one-element list with nulls: the CPO gets the object
+    without the nulls; a longer list is 4000 naming the problem (issue 12, item 5)."""
+    with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
+        _register(hub, emsp, "eMSP")
+        _register(hub, cpo, "CPO")
+        token = _token()
+        _put(emsp, token)
+        with_nulls = {"allowed": "ALLOWED", "token": {**token, "group_id": None}, "location": None, "info": None}
+        emsp.on("POST", AUTHORIZE, lambda rec: (200, envelope(1000, [with_nulls])))
+
+        response = cpo.call("POST", _authorize_url(cpo, token["uid"]))
+
+        body = response.json()
+        assert (body["status_code"], body["data"]) == (1000, {"allowed": "ALLOWED", "token": token})
+        validate_object("2.2.1", "authorizationInfo", body["data"])
+        assert (response.headers["OCPI-from-party-id"], response.headers["OCPI-to-party-id"]) == ("TNM", "CPA")
+        emsp.on("POST", AUTHORIZE, lambda rec: (200, envelope(1000, [with_nulls, with_nulls])))
+        two = cpo.call("POST", _authorize_url(cpo, token["uid"])).json()
+        assert two["status_code"] == 4000
+        assert "list of 2" in two["status_message"]
+        unknown = cpo.call("POST", _authorize_url(cpo, "UNKNOWN-UID"))  # the hub's own answer: from = the hub
+        assert unknown.json()["status_code"] == 4001
+        assert (unknown.headers["OCPI-from-party-id"], unknown.headers["OCPI-to-party-id"]) == ("HUB", "CPA")
 
 
 # --- the receiver interface: examples, validation, staleness ----------------------------------------
