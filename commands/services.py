@@ -26,7 +26,7 @@ from commands.models import CommandRelay, CommandResultRecord
 from locations.selectors import location_owners
 from ocpi_hub.api import versions
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
-from ocpi_hub.api.wire import render
+from ocpi_hub.api.wire import parse_object, render
 from ocpi_hub.exceptions import HubError, InvalidParameters, NotFound, OcpiError, UnknownReceiver
 from parties import forwarding
 from parties.models import Platform
@@ -224,7 +224,7 @@ def command_result(*, platform: Platform, version: str, command: str, key: str, 
     )
     if relay is None:
         raise NotFound("Unknown or expired command response_url")
-    doc = wire.validate(wire.CommandResult, payload)
+    doc = parse_object(wire.CommandResult, payload)
     with transaction.atomic():
         record = CommandResultRecord.objects.create(relay=relay, result=doc["result"], document=doc)
         CommandRelay.objects.filter(pk=relay.pk).update(outcome=doc["result"])

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
-
-from ocpi_hub.api.wire import URL, CiString, DateTime, ListOf, WireModel, format_validation_error, render
+from ocpi_hub.api.wire import URL, CiString, DateTime, ListOf, WireModel, parse_object, render
 from ocpi_hub.api.wire_common import TOKEN_TYPE_221_VALUES, V221, V230, DisplayText, model_for
-from ocpi_hub.exceptions import InvalidParameters
 from tokens.wire import Token221, Token230
 
 Doc = dict[str, Any]
@@ -105,19 +102,9 @@ COMMAND_MODELS: dict[str, dict[str, type[WireModel]]] = {
 }
 
 
-def validate(model: type[BaseModel], data: Any, *, lenient: bool = False) -> Doc:
-    """``data`` validated by ``model`` as a JSON-ready dict, or 2001 naming each wrong field."""
-    if not isinstance(data, dict):
-        raise InvalidParameters("body: must be a JSON object")
-    try:
-        return render(model.model_validate(data, context={"lenient_datetimes": lenient}))
-    except ValidationError as exc:
-        raise InvalidParameters(format_validation_error(exc)) from None
-
-
 def parse_command(command: str, version: str, data: Any, *, lenient: bool = False) -> Doc:
     """The command object of ``version`` (2001 when invalid), in its canonical (2.3.0-shaped) form."""
-    return validate(model_for(COMMAND_MODELS[command], version), data, lenient=lenient)
+    return parse_object(model_for(COMMAND_MODELS[command], version), data, lenient=lenient)
 
 
 def render_command(command: str, doc: Doc, version: str) -> Doc:

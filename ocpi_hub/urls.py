@@ -21,6 +21,7 @@ module_urls = [
     path("", include("tariffs.urls")),
     path("", include("tokens.urls")),
     path("", include("commands.urls")),
+    path("", include("chargingprofiles.urls")),
     path("", include("errors.urls")),
 ]
 

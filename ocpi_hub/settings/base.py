@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "locations.apps.LocationsConfig",
     "tokens.apps.TokensConfig",
     "commands.apps.CommandsConfig",
+    "chargingprofiles.apps.ChargingProfilesConfig",
     "errors.apps.ErrorsConfig",
 ]
 
