@@ -76,7 +76,7 @@ class ActiveChargingProfileApi(ForwardingApi):
 class ChargingProfileResultApi(ForwardingApi):
     """Sender interface for CPOs: ``POST sender/chargingprofiles/{session_id}/{key}``, the hub's response_url."""
 
-    ocpi_request = wire.ActiveChargingProfileResult
+    ocpi_request = wire.AnyProfileResult
     ocpi_response = None
     requester_roles = services.CPO_ROLES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 from ocpi_hub.api.wire import URL, DateTime, ListOf, WireModel
 
@@ -52,6 +52,10 @@ class ChargingProfileResult(WireModel):
 
 class ClearProfileResult(WireModel):
     result: ChargingProfileResultType
+
+
+class AnyProfileResult(RootModel[ActiveChargingProfileResult | ChargingProfileResult | ClearProfileResult]):
+    """What the CPO POSTs to a response_url: the result type of the request it answers (GET, PUT, DELETE)."""
 
 
 # The result the CPO POSTs to the response_url, per method of the request it answers.

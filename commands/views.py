@@ -17,7 +17,7 @@ def correlation_id(request: Request) -> str:
 class CommandReceiverApi(ForwardingApi):
     """Receiver interface for eMSPs: ``POST receiver/commands/{command}``, forwarded live to the CPO."""
 
-    ocpi_request = wire.StartSession230
+    ocpi_request = wire.ANY_COMMAND_MODELS
     ocpi_response = wire.CommandResponse
     requester_roles = services.EMSP_ROLES
 

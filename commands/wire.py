@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import RootModel
+
 from ocpi_hub.api.wire import URL, CiString, DateTime, ListOf, WireModel, parse_object, render
 from ocpi_hub.api.wire_common import TOKEN_TYPE_221_VALUES, V221, V230, DisplayText, model_for
 from tokens.wire import Token221, Token230
@@ -93,6 +95,14 @@ class CommandResult(WireModel):
     message: ListOf(DisplayText) = []
 
 
+class AnyCommand221(RootModel[StartSession221 | StopSession | ReserveNow221 | CancelReservation | UnlockConnector]):
+    """The command object of the CommandType in the URL (OpenAPI only: the hub validates by CommandType)."""
+
+
+class AnyCommand230(RootModel[StartSession230 | StopSession | ReserveNow230 | CancelReservation | UnlockConnector]):
+    """The command object of the CommandType in the URL (OpenAPI only: the hub validates by CommandType)."""
+
+
 COMMAND_MODELS: dict[str, dict[str, type[WireModel]]] = {
     START_SESSION: {V221: StartSession221, V230: StartSession230},
     STOP_SESSION: {V221: StopSession, V230: StopSession},
@@ -100,6 +110,9 @@ COMMAND_MODELS: dict[str, dict[str, type[WireModel]]] = {
     CANCEL_RESERVATION: {V221: CancelReservation, V230: CancelReservation},
     UNLOCK_CONNECTOR: {V221: UnlockConnector, V230: UnlockConnector},
 }
+
+
+ANY_COMMAND_MODELS: dict[str, type[RootModel[Any]]] = {V221: AnyCommand221, V230: AnyCommand230}
 
 
 def parse_command(command: str, version: str, data: Any, *, lenient: bool = False) -> Doc:
