@@ -112,6 +112,44 @@ def test_tokens_reach_every_cpo_in_its_version(hub, celery_worker):
         assert _puts_of(cpo221, rfid["uid"])[1].body == {**rfid, **patch}  # a PATCH is pushed as the full state
 
 
+def test_a_targeted_push_reaches_only_the_cpo_named_in_ocpi_to(hub, celery_worker):
+    """ocpi/ocpi #507/#508: OCPI-to naming one CPO (not the hub) sends the Token to that CPO only, and keeps it
+    out of the other CPOs' GET of all Tokens; a later push without OCPI-to makes it a broadcast Token."""
+    with (
+        OcpiParty(version="2.3.0", roles=[EMSP]) as emsp,
+        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo_a,
+        OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b,
+    ):
+        _register(hub, emsp, "eMSP")
+        _register(hub, cpo_a, "CPO A")
+        _register(hub, cpo_b, "CPO B")
+        token = _token(uid="ONLY-FOR-A")
+        to_a = {"OCPI-to-country-code": "DE", "OCPI-to-party-id": "CPA"}
+
+        response = emsp.call("PUT", _token_url(emsp, token), token, headers=to_a)
+
+        assert response.json()["status_code"] == 1000, response.text
+        cpo_a.wait_for(lambda rs: len(_puts_of(cpo_a, token["uid"])) == 1, timeout=20)
+        pushed = _puts_of(cpo_a, token["uid"])[0]
+        assert (pushed.header("ocpi-from-country-code"), pushed.header("ocpi-from-party-id")) == ("DE", "TNM")
+        assert (pushed.header("ocpi-to-country-code"), pushed.header("ocpi-to-party-id")) == ("DE", "CPA")
+        assert Delivery.objects.filter(module="tokens").count() == 1  # nothing queued for CPO B
+        listed_b = cpo_b.call("GET", cpo_b.hub_url("tokens", "SENDER")).json()["data"]
+        assert [t["uid"] for t in listed_b] == []
+        listed_a = cpo_a.call("GET", cpo_a.hub_url("tokens", "SENDER")).json()["data"]
+        assert [t["uid"] for t in listed_a] == ["ONLY-FOR-A"]
+        nobody = {"OCPI-to-country-code": "XX", "OCPI-to-party-id": "NOP"}
+        assert emsp.call("PUT", _token_url(emsp, token), token, headers=nobody).json()["status_code"] == 4001
+
+        everyone = {**token, "last_updated": "2024-03-02T10:00:00Z"}
+        assert _put(emsp, everyone)["status_code"] == 1000  # no OCPI-to: broadcast
+        cpo_b.wait_for(lambda rs: len(_puts_of(cpo_b, token["uid"])) == 1, timeout=20)
+        assert _puts_of(cpo_b, token["uid"])[0].header("ocpi-from-party-id") == "HUB"
+        assert [t["uid"] for t in cpo_b.call("GET", cpo_b.hub_url("tokens", "SENDER")).json()["data"]] == [
+            "ONLY-FOR-A"
+        ]
+
+
 # --- pull: CPO GET -----------------------------------------------------------------------------------
 
 

@@ -72,6 +72,7 @@ class TokenReceiverApi(FunctionalApi):
             "payload": request.data,
             "lenient": self.lenient(request),
             "correlation_id": getattr(request, "ocpi_correlation_id", ""),
+            "routing": self.routing(request),
         }
 
 
