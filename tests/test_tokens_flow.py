@@ -145,9 +145,7 @@ def test_a_targeted_push_reaches_only_the_cpo_named_in_ocpi_to(hub, celery_worke
         assert _put(emsp, everyone)["status_code"] == 1000  # no OCPI-to: broadcast
         cpo_b.wait_for(lambda rs: len(_puts_of(cpo_b, token["uid"])) == 1, timeout=20)
         assert _puts_of(cpo_b, token["uid"])[0].header("ocpi-from-party-id") == "HUB"
-        assert [t["uid"] for t in cpo_b.call("GET", cpo_b.hub_url("tokens", "SENDER")).json()["data"]] == [
-            "ONLY-FOR-A"
-        ]
+        assert [t["uid"] for t in cpo_b.call("GET", cpo_b.hub_url("tokens", "SENDER")).json()["data"]] == ["ONLY-FOR-A"]
 
 
 # --- pull: CPO GET -----------------------------------------------------------------------------------
