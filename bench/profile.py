@@ -294,7 +294,8 @@ def _profile_drain(args: argparse.Namespace) -> int:
     left = Delivery.objects.filter(receiver=emsp.platform, status="pending").count()
     print(
         f"drain: {sent} deliveries ({left} left pending), {cpu / sent * 1000:.3f} ms CPU (this process, the "
-        f"receiver thread included{', under cProfile' if profiling else ''}) and {wall / sent * 1000:.3f} ms wall per delivery; "
+        f"receiver thread included{', under cProfile' if profiling else ''}) and "
+        f"{wall / sent * 1000:.3f} ms wall per delivery; "
         f"{meter.count / sent:.2f} SQL queries per delivery"
     )
     for shape, count in meter.shapes.most_common(15):

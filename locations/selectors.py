@@ -47,6 +47,12 @@ def location_published_get(*, location_id: str, owner: PartyRef | None = None) -
     return matches[0]
 
 
+def location_owners(location_id: str) -> list[PartyRef]:
+    """The CPOs that stored a Location with this id (published or not), at most two (ids are per CPO)."""
+    rows = Location.objects.filter(location_key=location_id.upper()).values_list("country_code", "party_id")
+    return [PartyRef(country, party) for country, party in rows.distinct().order_by()[:2]]
+
+
 def locations_for_sync() -> QuerySet[Location]:
     """Every published Location, in a stable order (initial sync of a new receiver)."""
     return Location.objects.filter(publish=True).order_by("last_updated", "pk")

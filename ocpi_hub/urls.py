@@ -20,6 +20,8 @@ module_urls = [
     path("", include("locations.urls")),
     path("", include("tariffs.urls")),
     path("", include("tokens.urls")),
+    path("", include("commands.urls")),
+    path("", include("chargingprofiles.urls")),
     path("", include("errors.urls")),
 ]
 

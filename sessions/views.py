@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.views import FunctionalApi
+from parties.forwarding import ForwardingApi, relayed_response
 from sessions import selectors
 from sessions.preferences import charging_preferences_put
 from sessions.services import Push, SessionRef, session_patch, session_put
@@ -63,23 +64,19 @@ class SessionSenderListApi(FunctionalApi):
         return paginator.response([render_session_for(session.document, version, caller) for session in page])
 
 
-class ChargingPreferencesApi(FunctionalApi):
+class ChargingPreferencesApi(ForwardingApi):
     """``PUT /sender/sessions/{session_id}/charging_preferences``: forwarded live to the owning CPO."""
 
     ocpi_request = ChargingPreferences
     ocpi_response = ChargingPreferencesResponse
+    requester_roles = ("EMSP",)
 
     def put(self, request: Request, version: str, session_id: str) -> Response:
-        reply = charging_preferences_put(
+        relayed = charging_preferences_put(
             platform=self.caller(request),
             session_id=session_id,
             body=request.data,
             routing=self.routing(request),
             correlation_id=correlation_id(request),
         )
-        return ocpi_response(
-            reply.data,
-            status_code=reply.status_code or 1000,
-            status_message=reply.status_message or None,
-            http_status=reply.http_status,
-        )
+        return relayed_response(relayed)

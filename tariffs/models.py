@@ -18,6 +18,16 @@ class Tariff(models.Model):
     last_updated = models.DateTimeField()
     document = models.JSONField(help_text="Canonical (2.3.0-shaped) Tariff.")
     deleted_at = models.DateTimeField(null=True, blank=True, help_text="Set when the owner deleted it.")
+    target = models.ForeignKey(
+        "parties.Platform",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="targeted_tariffs",
+        help_text="The one receiver the CPO's last PUT named in OCPI-to-* (a targeted push); empty: everyone.",
+    )
+    target_country_code = models.CharField(max_length=2, blank=True)
+    target_party_id = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from ocpi_hub.api.routing import PartyRef
 from parties import outbound
+from parties.client import Routing
 from parties.models import Delivery
 from tariffs.models import Tariff
 from tariffs.services import BROADCAST_ROLES, MODULE
@@ -13,11 +15,14 @@ from tariffs.wire import render_tariff
 def render_tariff_delivery(delivery: Delivery) -> outbound.Outbound | None:
     country_code, party_id, tariff_id = delivery.object_key.split("/", 2)
     tariff = Tariff.objects.filter(country_code=country_code, party_id=party_id, tariff_key=tariff_id.upper()).first()
-    if tariff is None:
-        return None
+    if tariff is None or (tariff.target_id is not None and tariff.target_id != delivery.receiver_id):
+        return None  # gone, or since pushed to another receiver only
     receiver = delivery.receiver
     url = outbound.receiver_url(receiver, MODULE, tariff.country_code, tariff.party_id, tariff.tariff_id)
     routing = outbound.broadcast_routing(receiver, roles=BROADCAST_ROLES)
+    if tariff.target_id is not None:  # targeted push: party to party via the hub
+        owner, target = (tariff.country_code, tariff.party_id), (tariff.target_country_code, tariff.target_party_id)
+        routing = Routing(sender=PartyRef(*owner), receiver=PartyRef(*target))
     if tariff.is_deleted:
         return outbound.Outbound(method="DELETE", url=url, routing=routing)
     body = render_tariff(tariff.document, receiver.version or "2.2.1")

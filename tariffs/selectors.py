@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import NotFound
@@ -24,14 +24,17 @@ def tariff_get_own(*, platform: Platform, country_code: str, party_id: str, tari
     return tariff
 
 
-def tariff_list_live(*, owner: PartyRef | None = None) -> QuerySet[Tariff]:
-    """Tariffs not deleted (of one owner when given), for the paginated sender GET."""
+def tariff_list_live(*, owner: PartyRef | None = None, visible_to: Platform | None = None) -> QuerySet[Tariff]:
+    """Tariffs not deleted (of one owner when given), for the paginated sender GET. With ``visible_to``: only
+    the broadcast Tariffs and those pushed to that platform alone (targeted push)."""
     queryset = Tariff.objects.filter(deleted_at=None)
+    if visible_to is not None:
+        queryset = queryset.filter(Q(target__isnull=True) | Q(target=visible_to))
     if owner is not None:
         queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
     return queryset
 
 
 def tariffs_for_sync() -> QuerySet[Tariff]:
-    """Every live Tariff, in a stable order (initial sync of a new receiver)."""
-    return tariff_list_live().order_by("last_updated", "pk")
+    """Every live broadcast Tariff, in a stable order (initial sync of a new receiver; targeted ones are not)."""
+    return tariff_list_live().filter(target__isnull=True).order_by("last_updated", "pk")

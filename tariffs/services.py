@@ -4,6 +4,10 @@ One transaction per push (row + one outbox Delivery per receiver). The URL's cou
 one of the caller's CPO roles and the ids in the URL must equal the body; an update older than the stored
 Tariff, or identical to it, is acknowledged but neither applied nor forwarded. DELETE is a soft delete so
 that the delete itself can be pushed; a later PUT brings the Tariff back.
+
+Targeted push (ocpi/ocpi #507/#508): a PUT whose ``OCPI-to-*`` names one receiver (not the hub) goes to that
+receiver only and is kept out of everyone else's GET of all Tariffs; each PUT routes again (the last one
+decides); a DELETE goes where the Tariff went.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters, NotFound
 from ocpi_hub.push import PushResult
 from parties.models import Platform
-from parties.services.delivery import delivery_broadcast
+from parties.routing import is_hub, resolve_receiver
+from parties.services.delivery import delivery_broadcast, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from tariffs.lock_objects import tariff_lock
 from tariffs.models import Tariff
@@ -41,9 +47,13 @@ def tariff_put(
     body: Any,
     lenient: bool = False,
     correlation_id: str = "",
+    routing: RoutingHeaders | None = None,
 ) -> PushResult:
     """Create or replace a Tariff (also one that was deleted)."""
     country_code, party_id = require_own_party(platform, country_code, party_id, roles=CPO_ROLES)
+    target, target_party = None, None
+    if routing is not None and routing.receiver is not None and not is_hub(routing.receiver):
+        target, target_party = resolve_receiver(routing=routing, candidates=[], roles=BROADCAST_ROLES)
     if not isinstance(body, dict):
         raise InvalidParameters("body: must be a JSON object")
     for field, value in (("country_code", country_code), ("party_id", party_id), ("id", tariff_id)):
@@ -55,12 +65,16 @@ def tariff_put(
         last_updated = parse_datetime(document["last_updated"])
         if tariff is not None and last_updated < tariff.last_updated:
             return PushResult(applied=False, message=STALE)
-        if tariff is not None and not tariff.is_deleted and tariff.document == document:
+        same_target = tariff is not None and tariff.target_id == (target.pk if target else None)
+        if tariff is not None and not tariff.is_deleted and tariff.document == document and same_target:
             return PushResult(applied=False, message=UNCHANGED)
         if tariff is None:
             tariff = Tariff(country_code=country_code, party_id=party_id)
         tariff.owner, tariff.tariff_id, tariff.tariff_key = platform, document["id"], document["id"].upper()
         tariff.last_updated, tariff.document, tariff.deleted_at = last_updated, document, None
+        tariff.target = target
+        tariff.target_country_code = target_party.country_code if target_party else ""
+        tariff.target_party_id = target_party.party_id if target_party else ""
         tariff.save()
         tariff_broadcast(tariff=tariff, exclude=platform, correlation_id=correlation_id)
         return PushResult(applied=True)
@@ -86,7 +100,12 @@ def tariff_delete(
 
 
 def tariff_broadcast(*, tariff: Tariff, exclude: Platform | None = None, correlation_id: str = "") -> int:
-    """Queue the Tariff's current state (or its delete) for every connected receiver. In the transaction."""
+    """Queue the Tariff's current state (or its delete) for its target, else for every connected receiver. In
+    the transaction."""
+    if tariff.target is not None:
+        return delivery_enqueue(
+            receiver=tariff.target, module=MODULE, object_key=tariff.object_key, correlation_id=correlation_id
+        )
     return delivery_broadcast(
         module=MODULE,
         object_key=tariff.object_key,

@@ -38,6 +38,7 @@ class TariffReceiverApi(FunctionalApi):
             body=request.data,
             lenient=self.lenient(request),
             correlation_id=_correlation_id(request),
+            routing=self.routing(request),
             **ids,
         )
         return ocpi_response(status_message=result.message)
@@ -55,7 +56,9 @@ class TariffSenderListApi(FunctionalApi):
 
     def get(self, request: Request, version: str) -> Response:
         paginator = OcpiPagination()
-        queryset = selectors.tariff_list_live(owner=addressed_owner(self.routing(request)))
+        queryset = selectors.tariff_list_live(
+            owner=addressed_owner(self.routing(request)), visible_to=self.caller(request)
+        )
         page, _ = paginator.paginate(queryset, request)
         return paginator.response([render_tariff(tariff.document, version) for tariff in page])
 

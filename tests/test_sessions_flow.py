@@ -335,6 +335,20 @@ def test_charging_preferences_cpo_answer_is_relayed_as_is(parties):
     assert (response.json()["status_code"], response.json()["status_message"]) == (2001, "EVSE not capable")
 
 
+def test_charging_preferences_answers_are_normalised_or_4000(parties):
+    cpo, emsp_x, _ = parties
+    _put(cpo, session_body())
+    cpo.respond_with(data=["ACCEPTED"], path_regex="charging_preferences$", times=1)
+    response = emsp_x.call("PUT", _preferences_url(emsp_x), PREFERENCES)
+    assert (response.json()["status_code"], response.json()["data"]) == (1000, "ACCEPTED")
+    assert (response.headers["OCPI-from-party-id"], response.headers["OCPI-to-party-id"]) == ("CPA", "EMX")
+    cpo.respond_with(data="TURBO", path_regex="charging_preferences$", times=1)
+    invalid = emsp_x.call("PUT", _preferences_url(emsp_x), PREFERENCES).json()
+    assert invalid["status_code"] == 4000
+    assert "ChargingPreferencesResponse" in invalid["status_message"]
+    assert "data" not in invalid
+
+
 def test_charging_preferences_timeout_is_4002(parties, settings):
     cpo, emsp_x, _ = parties
     settings.OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = 0.3

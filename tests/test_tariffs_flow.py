@@ -185,3 +185,27 @@ def test_sender_list_is_paginated_and_leaves_deleted_tariffs_out(cpo, emsp):
     assert window.headers["X-Total-Count"] == "1"
     to_other = emsp.call("GET", sender, headers={"OCPI-to-country-code": "DE", "OCPI-to-party-id": "CPB"})
     assert to_other.json()["data"] == []
+
+
+def test_a_targeted_put_reaches_only_the_emsp_named_in_ocpi_to(hub, cpo, emsp, celery_worker):
+    """ocpi/ocpi #507/#508: a Tariff PUT whose OCPI-to names one eMSP goes to that eMSP only (headers from = the
+    CPO, to = the eMSP) and stays out of the other eMSPs' GET; its DELETE follows it."""
+    with OcpiParty(version="2.3.0", roles=[EMSP_230_ROLE]) as other:
+        register(hub.url, other, "eMSP 2.3.0")
+        to_emsp = {"OCPI-to-country-code": EMSP_221_ROLE["country_code"], "OCPI-to-party-id": EMSP_221_ROLE["party_id"]}
+        response = cpo.call("PUT", url(cpo, "SPECIAL"), json=tariff("SPECIAL", last_updated=ts()), headers=to_emsp)
+        assert response.json()["status_code"] == 1000, response.text
+
+        pushed = emsp.wait_for_requests("tariffs", "PUT", timeout=15)[0]
+        assert pushed.path == "/2.2.1/tariffs/NL/CPO/SPECIAL"
+        assert (pushed.header("ocpi-from-party-id"), pushed.header("ocpi-to-party-id")) == (
+            CPO_ROLE["party_id"],
+            EMSP_221_ROLE["party_id"],
+        )
+        assert tariff_deliveries() == 1
+        assert [t["id"] for t in other.call("GET", other.hub_url("tariffs", "SENDER")).json()["data"]] == []
+        assert [t["id"] for t in emsp.call("GET", emsp.hub_url("tariffs", "SENDER")).json()["data"]] == ["SPECIAL"]
+        assert call(cpo, "DELETE", "SPECIAL")["status_code"] == 1000
+        emsp.wait_for_requests("tariffs", "DELETE", timeout=15)
+        assert other.requests_to("tariffs") == []
+        assert tariff_deliveries() == 2

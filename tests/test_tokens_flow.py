@@ -112,6 +112,42 @@ def test_tokens_reach_every_cpo_in_its_version(hub, celery_worker):
         assert _puts_of(cpo221, rfid["uid"])[1].body == {**rfid, **patch}  # a PATCH is pushed as the full state
 
 
+def test_a_targeted_push_reaches_only_the_cpo_named_in_ocpi_to(hub, celery_worker):
+    """ocpi/ocpi #507/#508: OCPI-to naming one CPO (not the hub) sends the Token to that CPO only, and keeps it
+    out of the other CPOs' GET of all Tokens; a later push without OCPI-to makes it a broadcast Token."""
+    with (
+        OcpiParty(version="2.3.0", roles=[EMSP]) as emsp,
+        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo_a,
+        OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b,
+    ):
+        _register(hub, emsp, "eMSP")
+        _register(hub, cpo_a, "CPO A")
+        _register(hub, cpo_b, "CPO B")
+        token = _token(uid="ONLY-FOR-A")
+        to_a = {"OCPI-to-country-code": "DE", "OCPI-to-party-id": "CPA"}
+
+        response = emsp.call("PUT", _token_url(emsp, token), token, headers=to_a)
+
+        assert response.json()["status_code"] == 1000, response.text
+        cpo_a.wait_for(lambda rs: len(_puts_of(cpo_a, token["uid"])) == 1, timeout=20)
+        pushed = _puts_of(cpo_a, token["uid"])[0]
+        assert (pushed.header("ocpi-from-country-code"), pushed.header("ocpi-from-party-id")) == ("DE", "TNM")
+        assert (pushed.header("ocpi-to-country-code"), pushed.header("ocpi-to-party-id")) == ("DE", "CPA")
+        assert Delivery.objects.filter(module="tokens").count() == 1  # nothing queued for CPO B
+        listed_b = cpo_b.call("GET", cpo_b.hub_url("tokens", "SENDER")).json()["data"]
+        assert [t["uid"] for t in listed_b] == []
+        listed_a = cpo_a.call("GET", cpo_a.hub_url("tokens", "SENDER")).json()["data"]
+        assert [t["uid"] for t in listed_a] == ["ONLY-FOR-A"]
+        nobody = {"OCPI-to-country-code": "XX", "OCPI-to-party-id": "NOP"}
+        assert emsp.call("PUT", _token_url(emsp, token), token, headers=nobody).json()["status_code"] == 4001
+
+        everyone = {**token, "last_updated": "2024-03-02T10:00:00Z"}
+        assert _put(emsp, everyone)["status_code"] == 1000  # no OCPI-to: broadcast
+        cpo_b.wait_for(lambda rs: len(_puts_of(cpo_b, token["uid"])) == 1, timeout=20)
+        assert _puts_of(cpo_b, token["uid"])[0].header("ocpi-from-party-id") == "HUB"
+        assert [t["uid"] for t in cpo_b.call("GET", cpo_b.hub_url("tokens", "SENDER")).json()["data"]] == ["ONLY-FOR-A"]
+
+
 # --- pull: CPO GET -----------------------------------------------------------------------------------
 
 
@@ -306,9 +342,39 @@ def test_authorize_failures_of_the_emsp_are_hub_errors(hub):
         emsp.on("POST", AUTHORIZE, lambda rec: (502, b"<html>Bad gateway</html>"))
         assert cpo.call("POST", url, headers=to_emsp).json()["status_code"] == 4000
         emsp.on("POST", AUTHORIZE, _answer({"allowed": "ALLOWED"}))  # AuthorizationInfo without its token
-        assert cpo.call("POST", url, headers=to_emsp).json()["status_code"] == 1000  # same version: relayed as is
+        invalid = cpo.call("POST", url, headers=to_emsp).json()
+        assert invalid["status_code"] == 4000  # never passed through invalid, not even in the same version
+        assert "token: Field required" in invalid["status_message"]
+        assert "data" not in invalid
         assert len(emsp.requests_to("tokens", "POST")) == 3
         assert silent.requests_to("tokens") == []
+
+
+@requires_openapi
+def test_authorize_answers_are_normalised_before_they_are_relayed(hub):
+    """A same-version eMSP answering ``data`` as a one-element list with nulls: the CPO gets the object
+    without the nulls; a longer list is 4000 naming the problem (issue 12, item 5)."""
+    with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
+        _register(hub, emsp, "eMSP")
+        _register(hub, cpo, "CPO")
+        token = _token()
+        _put(emsp, token)
+        with_nulls = {"allowed": "ALLOWED", "token": {**token, "group_id": None}, "location": None, "info": None}
+        emsp.on("POST", AUTHORIZE, lambda rec: (200, envelope(1000, [with_nulls])))
+
+        response = cpo.call("POST", _authorize_url(cpo, token["uid"]))
+
+        body = response.json()
+        assert (body["status_code"], body["data"]) == (1000, {"allowed": "ALLOWED", "token": token})
+        validate_object("2.2.1", "authorizationInfo", body["data"])
+        assert (response.headers["OCPI-from-party-id"], response.headers["OCPI-to-party-id"]) == ("TNM", "CPA")
+        emsp.on("POST", AUTHORIZE, lambda rec: (200, envelope(1000, [with_nulls, with_nulls])))
+        two = cpo.call("POST", _authorize_url(cpo, token["uid"])).json()
+        assert two["status_code"] == 4000
+        assert "list of 2" in two["status_message"]
+        unknown = cpo.call("POST", _authorize_url(cpo, "UNKNOWN-UID"))  # the hub's own answer: from = the hub
+        assert unknown.json()["status_code"] == 4001
+        assert (unknown.headers["OCPI-from-party-id"], unknown.headers["OCPI-to-party-id"]) == ("HUB", "CPA")
 
 
 # --- the receiver interface: examples, validation, staleness ----------------------------------------

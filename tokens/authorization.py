@@ -6,29 +6,25 @@ the published Token (``token_owner``); else 4001. The eMSP must be connected (40
 SENDER interface (4000). The hop carries a new X-Request-ID, the caller's X-Correlation-ID and the routing
 headers from=CPO to=eMSP; its read timeout is ``OCPI_HUB_AUTHORIZE_TIMEOUT`` (4002 when exceeded, 4003
 when the eMSP cannot be reached or refuses the hub's credentials). The eMSP's answer (HTTP status,
-status_code, status_message, data) is relayed as is; only when the CPO and the eMSP speak different
-versions is the AuthorizationInfo translated (validated in the eMSP's version, rendered in the CPO's).
+status_code, status_message) is relayed as is, its AuthorizationInfo normalised (``parties.forwarding``:
+a one-element list becomes its object, nulls are dropped, an invalid one is 4000) and, when the CPO and the
+eMSP speak different versions, translated (validated in the eMSP's version, rendered in the CPO's).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
-from ocpi_hub.exceptions import (
-    ForwardTimeout,
-    HubError,
-    InvalidParameters,
-    ReceiverNotConnected,
-    UnknownReceiver,
-)
-from parties import client
-from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
+from ocpi_hub.api.wire_common import model_for
+from ocpi_hub.exceptions import HubError, InvalidParameters, UnknownReceiver
+from parties import client, forwarding
+from parties.models import Endpoint, Platform, PlatformRole
 from parties.outbound import join_url
 from parties.routing import is_hub
 from tokens import wire
@@ -44,25 +40,10 @@ def authorize_timeout() -> float:
 
 
 @dataclass(frozen=True)
-class Relayed:
-    """The eMSP's answer as it goes back to the CPO."""
-
-    http_status: int
-    status_code: int
-    status_message: str | None
-    data: Any
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class _Hop:
     """Where and how to forward: the eMSP's party, address and credentials, and the CPO's party."""
 
-    emsp_party: PartyRef
-    cpo_party: PartyRef
-    url: str
-    token: str
-    raw_token: bool
+    forward: forwarding.Hop
     version: str
     lenient: bool
 
@@ -76,7 +57,7 @@ def token_authorize(
     payload: Any,
     routing: RoutingHeaders,
     correlation_id: str,
-) -> Relayed:
+) -> forwarding.Relayed:
     """Forward ``POST tokens/{uid}/authorize`` from a CPO to the owning eMSP and relay its answer."""
     require_cpo(platform)
     token_type = token_type_check(version=version, token_type=token_type or wire.DEFAULT_TYPE)
@@ -84,7 +65,14 @@ def token_authorize(
         raise InvalidParameters("token_uid: at most 36 characters")
     location = wire.parse_location_references(payload)
     hop = _hop(platform, routing, uid, token_type)
-    reply = _forward(hop, token_type, location, correlation_id)
+    reply = forwarding.forward(
+        hop.forward,
+        "POST",
+        body=location,
+        params={"type": token_type},
+        correlation_id=correlation_id,
+        timeout=authorize_timeout(),
+    )
     return _relay(reply, hop, cpo_version=version)
 
 
@@ -92,6 +80,7 @@ _ROLE_COLUMNS = (
     "country_code",
     "party_id",
     "sender_url",
+    "platform_id",
     "platform__status",
     "platform__token_out",
     "platform__token_base64",
@@ -113,18 +102,22 @@ def _hop(platform: Platform, routing: RoutingHeaders, uid: str, token_type: str)
     if role is None:
         raise UnknownReceiver(f"Unknown receiver {emsp_party}: no EMSP with these ids")
     emsp_party = PartyRef(role["country_code"], role["party_id"])
-    if role["platform__status"] != ConnectionStatus.CONNECTED:
-        raise ReceiverNotConnected(f"Receiver {emsp_party} is {role['platform__status'].lower()}")
+    emsp = Platform(  # the columns a forward needs, read with the role (no second query on this hot path)
+        pk=role["platform_id"],
+        status=role["platform__status"],
+        token_out=role["platform__token_out"],
+        token_base64=role["platform__token_base64"],
+        version=role["platform__version"],
+        strictness=role["platform__strictness"],
+    )
+    forwarding.require_connected(emsp, f"Receiver {emsp_party}")
     if not role["sender_url"]:
         raise HubError(f"eMSP {emsp_party} offers no tokens SENDER interface for real-time authorization")
+    url = join_url(role["sender_url"], uid, "authorize")
     return _Hop(
-        emsp_party=emsp_party,
-        cpo_party=_cpo_party(platform, routing),
-        url=join_url(role["sender_url"], uid, "authorize"),
-        token=role["platform__token_out"],
-        raw_token=not role["platform__token_base64"],
-        version=role["platform__version"],
-        lenient=role["platform__strictness"] == "lenient",
+        forward=forwarding.Hop(_cpo_party(platform, routing), emsp_party, emsp, url, f"eMSP {emsp_party}"),
+        version=emsp.version,
+        lenient=emsp.strictness == "lenient",
     )
 
 
@@ -150,48 +143,15 @@ def _cpo_party(platform: Platform, routing: RoutingHeaders) -> PartyRef:
     return PartyRef(role.country_code, role.party_id)
 
 
-def _forward(hop: _Hop, token_type: str, location: Any, correlation_id: str) -> client.Reply:
-    if not hop.token:
-        raise ReceiverNotConnected(f"eMSP {hop.emsp_party} has no credentials with the hub")
-    timeout = authorize_timeout()
-    try:
-        return client.call(
-            "POST",
-            hop.url,
-            token=hop.token,
-            raw_token=hop.raw_token,
-            body=location,
-            params={"type": token_type},
-            correlation_id=correlation_id,
-            routing=client.Routing(sender=hop.cpo_party, receiver=hop.emsp_party),
-            read_timeout=timeout,
-        )
-    except client.TransportError as exc:
-        logger.warning("Authorization forward to %s failed: %s", hop.emsp_party, exc)
-        if exc.timeout:
-            raise ForwardTimeout(f"eMSP {hop.emsp_party} did not answer within {timeout:g} s") from None
-        raise ReceiverNotConnected(f"eMSP {hop.emsp_party} could not be reached") from None
+def _relay(reply: client.Reply, hop: _Hop, *, cpo_version: str) -> forwarding.Relayed:
+    """The eMSP's answer normalised against the AuthorizationInfo of its own version (a one-element list
+    becomes its object, nulls are dropped, anything else invalid is 4000), translated when the versions
+    differ."""
+    model = model_for(wire.AUTHORIZATION_INFO_MODELS, hop.version)
 
+    def translate(data: Any) -> Any:
+        if hop.version == cpo_version:
+            return data
+        return wire.translate_authorization_info(data, source=hop.version, target=cpo_version, lenient=hop.lenient)
 
-def _relay(reply: client.Reply, hop: _Hop, *, cpo_version: str) -> Relayed:
-    if reply.http_status in (401, 403):
-        raise ReceiverNotConnected(f"eMSP {hop.emsp_party} refused the hub's credentials (HTTP {reply.http_status})")
-    if reply.status_code is None:
-        raise HubError(f"eMSP {hop.emsp_party} answered HTTP {reply.http_status} without an OCPI envelope")
-    data = reply.data
-    if data is not None and 1000 <= reply.status_code < 2000 and hop.version != cpo_version:
-        data = _translate(data, hop, target=cpo_version)
-    headers = {
-        "OCPI-from-country-code": hop.emsp_party.country_code,
-        "OCPI-from-party-id": hop.emsp_party.party_id,
-        "OCPI-to-country-code": hop.cpo_party.country_code,
-        "OCPI-to-party-id": hop.cpo_party.party_id,
-    }
-    return Relayed(reply.http_status, reply.status_code, reply.status_message or None, data, headers)
-
-
-def _translate(data: Any, hop: _Hop, *, target: str) -> Any:
-    try:
-        return wire.translate_authorization_info(data, source=hop.version, target=target, lenient=hop.lenient)
-    except InvalidParameters as exc:
-        raise HubError(f"eMSP {hop.emsp_party} answered an invalid AuthorizationInfo: {exc.message}") from None
+    return forwarding.relay(reply, hop.forward, model=model, translate=translate)

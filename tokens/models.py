@@ -29,6 +29,16 @@ class Token(models.Model):
     whitelist = models.CharField(max_length=16, choices=WhitelistType.choices)
     last_updated = models.DateTimeField()
     document = models.JSONField(help_text="Canonical (2.3.0-shaped) Token.")
+    target = models.ForeignKey(
+        "parties.Platform",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="targeted_tokens",
+        help_text="The one CPO the eMSP's last push named in OCPI-to-* (a targeted push); empty: every CPO.",
+    )
+    target_country_code = models.CharField(max_length=2, blank=True)
+    target_party_id = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.api.wire_common import TOKEN_TYPE_221_VALUES, V221
@@ -51,9 +51,10 @@ def require_cpo(platform: Platform) -> None:
 def token_list_for_cpo(*, platform: Platform, version: str, owner: PartyRef | None = None) -> QuerySet[Token]:
     """Every eMSP's Tokens a CPO may see in ``version`` (of one owner when given), for the paginated GET.
 
-    2.2.1 callers never see tokens of types 2.2.1 does not know (e.g. EMAID)."""
+    2.2.1 callers never see tokens of types 2.2.1 does not know (e.g. EMAID). A Token pushed to one CPO
+    (targeted push) is listed for that CPO only."""
     require_cpo(platform)
-    queryset = Token.objects.all()
+    queryset = Token.objects.filter(Q(target__isnull=True) | Q(target=platform))
     if owner is not None:
         queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
     if version == V221:

@@ -4,6 +4,11 @@ Rules: the owner in the URL must be one of the caller's eMSP roles and equal the
 ``type`` in the body must equal the URL's (``?type=`` defaults to RFID; on PUT a missing ``?type=`` takes
 the body's type); a change whose ``last_updated`` is older than the stored one is ignored (answered with
 success, nothing stored, nothing pushed); an unchanged re-push is not broadcast again.
+
+Targeted push (ocpi/ocpi #507/#508): a push whose ``OCPI-to-*`` names one CPO (not the hub) goes to that CPO
+only, and the Token is kept out of the other CPOs' GET of all Tokens. Each push routes again: the last push
+decides (a later push without OCPI-to-* makes the Token a broadcast one; a Token once broadcast cannot be
+taken back from the CPOs that got it).
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.exceptions import InvalidParameters, NotFound, ServerError
 from parties.models import Platform
-from parties.services.delivery import delivery_broadcast
+from parties.routing import is_hub, resolve_receiver
+from parties.services.delivery import delivery_broadcast, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from tokens import wire
 from tokens.models import Token
@@ -34,6 +41,23 @@ class TokenRef:
     party_id: str
     uid: str
     type: str | None = None  # None: no ``?type=`` given
+
+
+@dataclass(frozen=True)
+class Target:
+    """The CPO of a targeted push (None for a push to every CPO)."""
+
+    platform: Platform | None = None
+    party: PartyRef | None = None
+
+
+def push_target(routing: RoutingHeaders | None) -> Target:
+    """The one CPO ``OCPI-to-*`` names (4001 unknown, 4003 not connected); an empty Target when the headers
+    are absent or name the hub."""
+    if routing is None or routing.receiver is None or is_hub(routing.receiver):
+        return Target()
+    platform, party = resolve_receiver(routing=routing, candidates=[], roles=CPO_ROLES)
+    return Target(platform, party)
 
 
 @dataclass(frozen=True)
@@ -71,9 +95,11 @@ def token_put(
     payload: Any,
     lenient: bool = False,
     correlation_id: str = "",
+    routing: RoutingHeaders | None = None,
 ) -> TokenChange:
     """Create or replace a Token of one of the caller's eMSP roles."""
     owner = require_own_party(platform, ref.country_code, ref.party_id, roles=EMSP_ROLES)
+    target = push_target(routing)
     body_type = payload.get("type") if isinstance(payload, dict) else None
     body_type = body_type if isinstance(body_type, str) else None
     token_type = token_type_check(version=version, token_type=ref.type or body_type or wire.DEFAULT_TYPE)
@@ -82,14 +108,14 @@ def token_put(
     with transaction.atomic():
         token = _lock(owner, ref.uid, token_type)
         if token is None:
-            created = _create(platform, doc)
+            created = _create(platform, doc, target)
             if created is not None:
                 _broadcast(created, correlation_id)
                 return TokenChange(created, created=True, changed=True)
             token = _lock(owner, ref.uid, token_type)  # created concurrently meanwhile
             if token is None:
                 raise ServerError("The token was created and removed concurrently; retry the PUT")
-        return _update(token, platform, doc, correlation_id)
+        return _update(token, platform, doc, correlation_id, target)
 
 
 def token_patch(
@@ -100,9 +126,11 @@ def token_patch(
     payload: Any,
     lenient: bool = False,
     correlation_id: str = "",
+    routing: RoutingHeaders | None = None,
 ) -> TokenChange:
     """Partially update a stored Token; ``last_updated`` is required (2001), an unknown Token is 404."""
     owner = require_own_party(platform, ref.country_code, ref.party_id, roles=EMSP_ROLES)
+    target = push_target(routing)
     token_type = token_type_check(version=version, token_type=ref.type or wire.DEFAULT_TYPE)
     patch = _check_body(ref, owner, payload, token_type)
     if patch.get("last_updated") is None:
@@ -112,7 +140,7 @@ def token_patch(
         if token is None:
             raise NotFound(f"Unknown token {owner[0]}/{owner[1]}/{ref.uid} of type {token_type}: PUT it first")
         doc = wire.parse_token(version, {**token.document, **patch}, lenient=lenient)
-        return _update(token, platform, doc, correlation_id)
+        return _update(token, platform, doc, correlation_id, target)
 
 
 def _lock(owner: tuple[str, str], uid: str, token_type: str) -> Token | None:
@@ -123,8 +151,11 @@ def _lock(owner: tuple[str, str], uid: str, token_type: str) -> Token | None:
     )
 
 
-def _columns(doc: dict[str, Any]) -> dict[str, Any]:
+def _columns(doc: dict[str, Any], target: Target) -> dict[str, Any]:
     return {
+        "target": target.platform,
+        "target_country_code": target.party.country_code if target.party else "",
+        "target_party_id": target.party.party_id if target.party else "",
         "uid": doc["uid"],
         "contract_id": doc["contract_id"],
         "valid": doc["valid"],
@@ -141,7 +172,7 @@ def _last_updated(doc: dict[str, Any]) -> datetime:
         raise InvalidParameters(f"last_updated: {exc}") from None
 
 
-def _create(platform: Platform, doc: dict[str, Any]) -> Token | None:
+def _create(platform: Platform, doc: dict[str, Any], target: Target) -> Token | None:
     try:
         with transaction.atomic():
             return Token.objects.create(
@@ -150,17 +181,18 @@ def _create(platform: Platform, doc: dict[str, Any]) -> Token | None:
                 party_id=doc["party_id"],
                 uid_key=doc["uid"].upper(),
                 type=doc["type"],
-                **_columns(doc),
+                **_columns(doc, target),
             )
     except IntegrityError:
         return None
 
 
-def _update(token: Token, platform: Platform, doc: dict[str, Any], correlation_id: str) -> TokenChange:
-    columns = _columns(doc)
+def _update(token: Token, platform: Platform, doc: dict[str, Any], correlation_id: str, target: Target) -> TokenChange:
+    columns = _columns(doc, target)
     if columns["last_updated"] < token.last_updated:
         return TokenChange(token)  # stale: an older state than the one stored
-    if doc == token.document and token.owner_id == platform.pk:
+    same_target = token.target_id == (target.platform.pk if target.platform else None)
+    if doc == token.document and token.owner_id == platform.pk and same_target:
         return TokenChange(token)  # the same state again: nothing to push
     for name, value in columns.items():
         setattr(token, name, value)
@@ -171,7 +203,13 @@ def _update(token: Token, platform: Platform, doc: dict[str, Any], correlation_i
 
 
 def _broadcast(token: Token, correlation_id: str) -> None:
-    """Queue the Token for every connected CPO with a tokens receiver (call inside the transaction)."""
+    """Queue the Token for its target CPO, else for every connected CPO with a tokens receiver (call inside
+    the transaction)."""
+    if token.target is not None:
+        delivery_enqueue(
+            receiver=token.target, module=MODULE, object_key=token.object_key, correlation_id=correlation_id
+        )
+        return
     delivery_broadcast(
         module=MODULE, object_key=token.object_key, roles=CPO_ROLES, exclude=token.owner, correlation_id=correlation_id
     )

@@ -13,9 +13,10 @@ from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.api.views import FunctionalApi
 from ocpi_hub.exceptions import NotFound
+from parties.forwarding import ForwardingApi, relayed_response
 from parties.routing import is_hub
 from tokens import selectors, services, wire
-from tokens.authorization import Relayed, token_authorize
+from tokens.authorization import token_authorize
 from tokens.services import TokenRef
 
 TYPE_PARAMETER = OpenApiParameter(
@@ -71,6 +72,7 @@ class TokenReceiverApi(FunctionalApi):
             "payload": request.data,
             "lenient": self.lenient(request),
             "correlation_id": getattr(request, "ocpi_correlation_id", ""),
+            "routing": self.routing(request),
         }
 
 
@@ -90,12 +92,13 @@ class TokenSenderListApi(FunctionalApi):
 
 
 @extend_schema_view(post=with_type)
-class TokenAuthorizeApi(FunctionalApi):
+class TokenAuthorizeApi(ForwardingApi):
     """Real-time authorization for CPOs: ``sender/tokens/{token_uid}/authorize[?type=RFID]``, forwarded live."""
 
     ocpi_request = wire.LocationReferences
     ocpi_request_required = False
     ocpi_response = wire.AUTHORIZATION_INFO_MODELS
+    requester_roles = ("CPO",)
 
     def post(self, request: Request, version: str, token_uid: str) -> Response:
         relayed = token_authorize(
@@ -108,14 +111,3 @@ class TokenAuthorizeApi(FunctionalApi):
             correlation_id=getattr(request, "ocpi_correlation_id", ""),
         )
         return relayed_response(relayed)
-
-
-def relayed_response(relayed: Relayed) -> Response:
-    """The eMSP's answer, relayed to the CPO in an envelope of the hub's."""
-    return ocpi_response(
-        relayed.data,
-        status_code=relayed.status_code,
-        status_message=relayed.status_message,
-        http_status=relayed.http_status,
-        headers=relayed.headers,
-    )

@@ -39,6 +39,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ocpi_hub.api.datetimes import DateTimeFormatError, canonical_datetime, format_datetime
+from ocpi_hub.exceptions import InvalidParameters
 
 
 class WireModel(BaseModel):
@@ -224,3 +225,13 @@ def format_validation_error(error: ValidationError, *, limit: int = 5) -> str:
 
 def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+
+
+def parse_object(model: type[BaseModel], data: Any, *, lenient: bool = False) -> dict[str, Any]:
+    """``data`` validated by ``model`` as a JSON-ready dict (``render``), or 2001 naming each wrong field."""
+    if not isinstance(data, dict):
+        raise InvalidParameters("body: must be a JSON object")
+    try:
+        return render(model.model_validate(data, context={"lenient_datetimes": lenient}))
+    except ValidationError as exc:
+        raise InvalidParameters(format_validation_error(exc)) from None

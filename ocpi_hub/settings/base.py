@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "tariffs.apps.TariffsConfig",
     "locations.apps.LocationsConfig",
     "tokens.apps.TokensConfig",
+    "commands.apps.CommandsConfig",
+    "chargingprofiles.apps.ChargingProfilesConfig",
     "errors.apps.ErrorsConfig",
 ]
 
@@ -170,6 +172,8 @@ OCPI_HUB_CONNECT_TIMEOUT = env_float("OCPI_HUB_CONNECT_TIMEOUT", 5.0)
 OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
 OCPI_HUB_AUTHORIZE_TIMEOUT = env_float("OCPI_HUB_AUTHORIZE_TIMEOUT", 5.0)
 OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = env_float("OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT", 10.0)
+OCPI_HUB_COMMAND_TIMEOUT = env_float("OCPI_HUB_COMMAND_TIMEOUT", 10.0)  # commands and charging profiles
+OCPI_HUB_COMMAND_RESULT_GRACE = env_float("OCPI_HUB_COMMAND_RESULT_GRACE", 300.0)  # after timeout/expiry
 OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
 
 # --- Delivery engine ----------------------------------------------------------------------------
