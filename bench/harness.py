@@ -32,6 +32,9 @@ class Sizes:
     push_rate: float = 2.0  # PUTs per second in the latency scenario
     sessions: int = 200_000
     authorizations: int = 400
+    fan_out_emsps: int = 200  # fan-out scenario: connected eMSPs (one more is down throughout)
+    fan_out_rates: tuple[float, ...] = (1.0, 2.5, 5.0, 7.5)  # EVSE PATCHes per second, one phase each
+    fan_out_seconds: float = 12.0  # length of each phase
 
 
 FULL = Sizes()
@@ -47,6 +50,9 @@ QUICK = Sizes(
     push_rate=4.0,
     sessions=20_000,
     authorizations=60,
+    fan_out_emsps=20,
+    fan_out_rates=(1.0, 5.0),
+    fan_out_seconds=5.0,
 )
 
 

@@ -217,34 +217,6 @@ def _profile(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Receiver:
-    """The smallest OCPI receiver: answers every request with a 1000 envelope (HTTP/1.1 keep-alive), in a
-    thread of this process. Its CPU counts in this process's CPU, not in the profile (main thread only)."""
-
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        answer = b'{"status_code":1000,"timestamp":"2026-01-01T00:00:00Z"}'
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _answer(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(answer)}\r\n\r\n"
-                self.wfile.write(head.encode() + answer)  # one write: no Nagle/delayed-ACK stall
-
-            do_PUT = do_PATCH = do_POST = _answer
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
 def _profile_drain(args: argparse.Namespace) -> int:
     """One receiver's drains: ``--requests`` Location changes queued for it, drained under the profiler.
     The figure per delivery covers claim, render, HTTP call and record."""
@@ -253,10 +225,11 @@ def _profile_drain(args: argparse.Namespace) -> int:
 
     from bench.parties import orm_party
     from bench.payloads import LocationTemplate
+    from bench.receivers import Receivers
     from parties.models import Delivery
     from parties.services.drain import receiver_drain
 
-    receiver = _Receiver()
+    receiver = Receivers(record=False)
     cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
     emsp = orm_party(
         "bench-emsp",

@@ -37,7 +37,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", default="all", help="all, or a comma list of keys/letters: B,C,D,E,E1,E2,E3")
+    parser.add_argument("--scenario", default="all", help="all, or a comma list of keys/letters: B,C,D,F,E,E1,E2,E3")
     parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run (< 2 minutes)")
     parser.add_argument("--threads", type=int, help="client connections of the throughput phases (default 8)")
     parser.add_argument("--duration", type=float, help="seconds of each throughput measurement (default 16, quick 4)")

@@ -14,7 +14,7 @@ from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.exceptions import InvalidParameters
 
 # CiString length of each id in a module URL (country_code/party_id per the spec, CDR ids 39, others 36).
-_URL_ID_LENGTHS = {"country_code": 2, "party_id": 3, "cdr_id": 39}
+_URL_ID_LENGTHS = {"country_code": 2, "party_id": 3, "cdr_id": 39, "key": 64}  # key: a relay's result URL id
 
 
 class OcpiApi(APIView):
