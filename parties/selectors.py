@@ -28,9 +28,10 @@ def platform_for_party(country_code: str, party_id: str) -> Platform | None:
 def receivers_for(
     identifier: str, *, roles: tuple[str, ...] | None = None, exclude: Platform | None = None
 ) -> QuerySet[Platform]:
-    """Connected platforms (with one of ``roles``, if given) that implement the receiver interface of a module."""
+    """Registered platforms, connected or OFFLINE (with one of ``roles``, if given) that implement the receiver
+    interface of a module: an OFFLINE receiver's rows wait for it (``parties.services.drain``)."""
     queryset = Platform.objects.filter(
-        status=ConnectionStatus.CONNECTED,
+        status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE],
         endpoints__identifier=identifier,
         endpoints__role=InterfaceRole.RECEIVER,
     )

@@ -225,3 +225,14 @@ def test_the_heartbeat_keeps_the_lease_of_a_row_being_sent(cpo, emsp, settings):
     deliveries_sweep()  # a lease nobody renews runs out: the row is due again
     assert renewed > timezone.now() - timedelta(seconds=1)
     assert Delivery.objects.get(pk=row.pk).status == "pending"
+
+
+def test_an_offline_receiver_still_gets_what_changed_while_it_was_offline(cpo, emsp):
+    """OFFLINE (the still-alive check found it silent) is not unregistered: its rows wait for it."""
+    platform = receiver(emsp)
+    Platform.objects.filter(pk=platform.pk).update(status="OFFLINE")
+    push(cpo, "PUT", location(last_updated=ts()), "LOC1")
+    push(cpo, "PATCH", {"status": "CHARGING", "last_updated": ts()}, "LOC1", "E1")
+
+    assert deliver_all() == ["succeeded"]
+    assert received_state(emsp) == hub_state(emsp.version)

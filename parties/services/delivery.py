@@ -33,6 +33,7 @@ from parties.services import dispatch, drain
 
 logger = logging.getLogger(__name__)
 PENDING, IN_FLIGHT = DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT
+RECEIVING = (ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE)  # platforms that broadcasts go to
 
 
 def delivery_enqueue(
@@ -75,7 +76,9 @@ def broadcast_statement(
     """``delivery_broadcast`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its
     rows to ``deliveries_queued``. ``condition``: SQL ("AND ...") added to the receivers' WHERE clause."""
     where = _FOR_BROADCAST.format(roles=", ".join(["%s"] * len(roles))) + f" {condition}"
-    params = [ConnectionStatus.CONNECTED, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
+    # OFFLINE receivers keep receiving rows: they are registered, only not answering; their queue waits (and
+    # its circuit breaker probes) until they do, so they miss nothing.
+    params = [*RECEIVING, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
     return _queue_statement(where, params, module, object_key, target, correlation_id)
 
 
@@ -112,7 +115,7 @@ ON CONFLICT (receiver_id, module, object_key) WHERE status = 'pending' DO UPDATE
 RETURNING id, receiver_id{notify}
 """
 _FOR_ONE = "platform.id = %s"
-_FOR_BROADCAST = """platform.status = %s
+_FOR_BROADCAST = """platform.status IN (%s, %s)
     AND EXISTS (SELECT 1 FROM parties_endpoint endpoint WHERE endpoint.platform_id = platform.id
                 AND endpoint.identifier = %s AND endpoint.role = %s)
     AND EXISTS (SELECT 1 FROM parties_platformrole party WHERE party.platform_id = platform.id
