@@ -181,7 +181,7 @@ OCPI_HUB_DELIVERY_MAX_ATTEMPTS = env_int("OCPI_HUB_DELIVERY_MAX_ATTEMPTS", 10)
 OCPI_HUB_DELIVERY_MAX_AGE = env_float("OCPI_HUB_DELIVERY_MAX_AGE", 3 * 24 * 3600.0)
 OCPI_HUB_DELIVERY_BACKOFF_BASE = env_float("OCPI_HUB_DELIVERY_BACKOFF_BASE", 10.0)
 OCPI_HUB_DELIVERY_BACKOFF_MAX = env_float("OCPI_HUB_DELIVERY_BACKOFF_MAX", 3600.0)
-# Lease of a row being sent and of a receiver's drain; the worker's heartbeat renews it every third of it,
+# Lease of a row being sent and of a receiver's drain; the worker's heartbeat renews it every fifth of it,
 # so a lost worker's rows are due again within this many seconds.
 OCPI_HUB_DELIVERY_LEASE = env_float("OCPI_HUB_DELIVERY_LEASE", 15.0)
 OCPI_HUB_SWEEP_INTERVAL = env_float("OCPI_HUB_SWEEP_INTERVAL", 5.0)
