@@ -112,7 +112,7 @@ class FanOut(Scenario):
     ) -> dict[str, Any]:
         cpo = ctx.parties["cpo"]
         headers = ctx.headers(cpo)
-        evse_uid = self._first_evse(ctx)
+        evses = {f"FAN-{n:03d}": self._first_evse(ctx, f"FAN-{n:03d}") for n in range(LOCATIONS)}
         patches: list[tuple[str, str, float]] = []  # (location id, last_updated, accepted at)
         log_before = self._drains_received(ctx)
         pids = [ctx.gunicorn.pid] + ([ctx.worker.pid] if ctx.worker else [])
@@ -127,7 +127,7 @@ class FanOut(Scenario):
                 stamp = now_text()
                 body = {"status": STATUSES[k % len(STATUSES)], "last_updated": stamp}
                 raw = build_request(
-                    "PATCH", self._path(ctx, location_id, evse_uid), host=ctx.host_header, headers=headers,
+                    "PATCH", self._path(ctx, location_id, evses[location_id]), host=ctx.host_header, headers=headers,
                     body=json.dumps(body).encode(),
                 )  # fmt: skip
                 problem = applied(connection.request(raw))
@@ -163,9 +163,9 @@ class FanOut(Scenario):
         )
         return phase
 
-    def _first_evse(self, ctx: Context) -> str:
+    def _first_evse(self, ctx: Context, location_id: str) -> str:
         cpo = ctx.parties["cpo"]
-        body = json.loads(LocationTemplate(cpo.country_code, cpo.party_id).body("FAN-000", 0))
+        body = json.loads(LocationTemplate(cpo.country_code, cpo.party_id).body(location_id, 0))
         return body["evses"][0]["uid"]
 
     @staticmethod
