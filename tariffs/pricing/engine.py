@@ -1,0 +1,233 @@
+"""Price one session under one Tariff (canonical 2.3.0-shaped document). Rules: docs/modules/tariffs.md.
+
+Per charging period and per dimension (ENERGY, TIME, PARKING_TIME; TIME of a reservation period prices its
+RESERVATION_TIME) the first element with a component of that dimension whose restrictions hold at the period's
+start prices the period's whole volume; FLAT is charged once for the charging part and once for the
+reservation part. A period whose winning element differs at its last second spans a restriction boundary: it
+is priced as given and noted. Step sizes round the session's total of a dimension up with the step of the
+last component used. min_price/max_price bound the total before and after taxes separately.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from tariffs.pricing.restrictions import Moment, Unknown, matches, needs_time_zone, period_last_second, period_start
+from tariffs.pricing.session import Period, Session, decimal
+from tariffs.pricing.types import ZERO, Breakdown, Line, Money
+
+Doc = dict[str, Any]
+HUNDRED = Decimal(100)
+PRICED = ("ENERGY", "TIME", "PARKING_TIME")
+# Step unit of each dimension (OCPI: 1 Wh, 1 s), in the unit of its CDR volume (kWh, h).
+STEP_UNIT = {"ENERGY": Decimal(1) / 1000, "TIME": Decimal(1) / 3600, "PARKING_TIME": Decimal(1) / 3600}
+FIELD = {"ENERGY": "total_energy_cost", "TIME": "total_time_cost", "PARKING_TIME": "total_parking_cost"}
+FLAT_FIELD, RESERVATION_FIELD = "total_fixed_cost", "total_reservation_cost"
+
+
+Winner = tuple[int, Doc]  # (element index, price component) pricing one dimension of one period
+
+
+def price_session(tariff: Doc, session: Session) -> Breakdown:
+    """The cost of ``session`` (its periods already those of this tariff) under ``tariff``."""
+    breakdown = Breakdown(currency=tariff.get("currency", ""), tariffs=[_tariff_ref(tariff)])
+    elements = tariff.get("elements") or []
+    if session.time_zone is None and any(needs_time_zone(element.get("restrictions")) for element in elements):
+        breakdown.priceable = False
+        breakdown.notes.append("the tariff has local-time restrictions and the Location's time zone is unknown")
+        return breakdown
+    taxes = _taxes(tariff)
+    used: dict[str, list[tuple[Period, Winner, Decimal]]] = {}
+    flat_done: set[bool] = set()
+    for period in session.periods:
+        _price_period(elements, period, session, breakdown, used, flat_done, taxes)
+    _round_steps(used, breakdown, taxes)
+    _limit(tariff, breakdown)
+    return breakdown
+
+
+def _price_period(
+    elements: list[Doc],
+    period: Period,
+    session: Session,
+    breakdown: Breakdown,
+    used: dict[str, list[tuple[Period, Winner, Decimal]]],
+    flat_done: set[bool],
+    taxes: Callable[[Decimal, Doc], Money],
+) -> None:
+    reserved = period.is_reservation
+    for dimension in (*PRICED, "FLAT"):
+        if dimension == "FLAT" and reserved in flat_done:
+            continue
+        volume = _volume(period, dimension)
+        if volume is None or (volume <= 0 and dimension != "FLAT"):
+            continue
+        winner = _first(elements, dimension, period, period_start(period), session)
+        if winner is None:
+            continue
+        _note_boundary(elements, dimension, period, session, winner, breakdown)
+        index, component = winner
+        price = decimal(component["price"])
+        cost = taxes(price * volume, component)
+        name = _field(dimension, reserved)
+        breakdown.lines.append(Line(period.index, dimension, index, volume, price, cost))
+        breakdown.costs[name] = breakdown.cost(name) + cost
+        if dimension == "FLAT":
+            flat_done.add(reserved)
+        else:
+            used.setdefault(_step_group(dimension, reserved), []).append((period, winner, volume))
+
+
+def _volume(period: Period, dimension: str) -> Decimal | None:
+    """The period's volume of a tariff dimension: TIME of a reservation period is its reservation time; a
+    charging period without TIME is charging for its duration less its parking time."""
+    if dimension == "FLAT":
+        return Decimal(1)
+    if period.is_reservation:
+        return period.volume("RESERVATION_TIME") if dimension == "TIME" else None
+    if dimension == "TIME" and period.volume("TIME") is None:
+        hours = period.seconds / 3600 - (period.volume("PARKING_TIME") or ZERO)
+        return max(hours, ZERO)
+    return period.volume(dimension)
+
+
+def _first(elements: list[Doc], dimension: str, period: Period, moment: Moment, session: Session) -> Winner | None:
+    for index, element in enumerate(elements):
+        component = next((c for c in element.get("price_components") or [] if c.get("type") == dimension), None)
+        if component is None:
+            continue
+        try:
+            if matches(element.get("restrictions"), period, moment, session):
+                return index, component
+        except Unknown:
+            return None
+    return None
+
+
+def _note_boundary(
+    elements: list[Doc], dimension: str, period: Period, session: Session, winner: Winner, breakdown: Breakdown
+) -> None:
+    if dimension == "FLAT" or period.end <= period.start:
+        return
+    late = _first(elements, dimension, period, period_last_second(period), session)
+    late_index = None if late is None else late[0]
+    if late_index != winner[0]:
+        breakdown.notes.append(
+            f"charging_periods[{period.index}] spans a restriction boundary for {dimension}: element {winner[0]} "
+            f"at its start, {'none' if late_index is None else f'element {late_index}'} at its end; priced "
+            "as given (with the element at its start)"
+        )
+
+
+def _field(dimension: str, reserved: bool) -> str:
+    if reserved:
+        return RESERVATION_FIELD
+    return FLAT_FIELD if dimension == "FLAT" else FIELD[dimension]
+
+
+def _step_group(dimension: str, reserved: bool) -> str:
+    return "RESERVATION_TIME" if reserved else dimension
+
+
+def _round_steps(
+    used: dict[str, list[tuple[Period, Winner, Decimal]]], breakdown: Breakdown, taxes: Callable[[Decimal, Doc], Money]
+) -> None:
+    """ENERGY once per session; TIME and PARKING_TIME on their totals, only PARKING_TIME when both are
+    priced; reservation time on its own. Each with the step size of the last component used."""
+    groups = ["ENERGY", "RESERVATION_TIME", "PARKING_TIME" if "PARKING_TIME" in used else "TIME"]
+    for group in groups:
+        entries = used.get(group)
+        if not entries:
+            continue
+        total = sum((volume for _, _, volume in entries), ZERO)
+        index, component = entries[-1][1]
+        dimension = "TIME" if group == "RESERVATION_TIME" else group
+        extra = _rounding(total, int(component.get("step_size") or 0), STEP_UNIT[dimension])
+        if extra <= 0:
+            continue
+        price = decimal(component["price"])
+        cost = taxes(price * extra, component)
+        name = RESERVATION_FIELD if group == "RESERVATION_TIME" else FIELD[dimension]
+        breakdown.lines.append(
+            Line(None, dimension, index, extra, price, cost, note=f"step_size {component['step_size']}")
+        )
+        breakdown.costs[name] = breakdown.cost(name) + cost
+
+
+def _rounding(total: Decimal, step: int, unit: Decimal) -> Decimal:
+    """What rounding ``total`` up to a multiple of ``step`` units adds (0 for a step of 0 or 1)."""
+    if step <= 1:
+        return ZERO
+    size = unit * step
+    steps = (total / size).quantize(Decimal("0.000001"))  # volumes carry 4-6 decimals: no step for noise
+    return Decimal(math.ceil(steps)) * size - total
+
+
+def _taxes(tariff: Doc) -> Callable[[Decimal, Doc], Money]:
+    """Amount (in the tariff's terms) -> Money: 2.2.1 / ``tax_included: NO`` prices exclude taxes (``vat`` adds
+    them; none given: after taxes unknown); ``YES`` prices include them (``vat`` takes them out; none given:
+    before taxes unknown); ``N/A``: no taxes."""
+    mode = tariff.get("tax_included") or "NO"
+
+    def money(amount: Decimal, component: Doc) -> Money:
+        vat = component.get("vat")
+        if mode == "N/A" or amount == 0:
+            return Money(amount, amount)
+        if vat is None:
+            return Money(amount, None) if mode == "NO" else Money(None, amount)
+        factor = 1 + decimal(vat) / HUNDRED
+        return Money(amount, amount * factor) if mode == "NO" else Money(amount / factor, amount)
+
+    return money
+
+
+def _limit(tariff: Doc, breakdown: Breakdown) -> None:
+    """total_cost: the sum of the other fields, bounded by min_price/max_price (before and after taxes each)."""
+    total = Money()
+    for name in (*FIELD.values(), FLAT_FIELD, RESERVATION_FIELD):
+        total = total + breakdown.cost(name)
+    before, after = total.before, total.after
+    for key, pick, word in (("min_price", max, "min_price"), ("max_price", min, "max_price")):
+        limit = tariff.get(key) or {}
+        if before is not None and limit.get("before_taxes") is not None:
+            bounded = pick(before, decimal(limit["before_taxes"]))
+            if bounded != before:
+                breakdown.notes.append(f"{word} applied before taxes: {before:.4f} -> {bounded}")
+            before = bounded
+        if after is not None and limit.get("after_taxes") is not None:
+            bounded = pick(after, decimal(limit["after_taxes"]))
+            if bounded != after:
+                breakdown.notes.append(f"{word} applied after taxes: {after:.4f} -> {bounded}")
+            after = bounded
+    breakdown.costs["total_cost"] = Money(before, after)
+    _tax_rates(tariff, breakdown)
+
+
+def _tax_rates(tariff: Doc, breakdown: Breakdown) -> None:
+    """Taxes by VAT rate over the priced lines (before any min/max bound)."""
+    for line in breakdown.lines:
+        if line.cost.before is None or line.cost.after is None:
+            continue
+        rate = _line_vat(tariff, line)
+        if rate is not None:
+            breakdown.taxes[rate] = breakdown.taxes.get(rate, ZERO) + line.cost.after - line.cost.before
+
+
+def _line_vat(tariff: Doc, line: Line) -> Decimal | None:
+    element = (tariff.get("elements") or [])[line.element]
+    for component in element.get("price_components") or []:
+        if component.get("type") == line.dimension and component.get("vat") is not None:
+            return decimal(component["vat"])
+    return None
+
+
+def _tariff_ref(tariff: Doc) -> dict[str, Any]:
+    return {
+        "country_code": tariff.get("country_code"),
+        "party_id": tariff.get("party_id"),
+        "id": tariff.get("id"),
+        "last_updated": tariff.get("last_updated"),
+    }

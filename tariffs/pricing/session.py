@@ -1,0 +1,70 @@
+"""The session as the engine sees it: charging periods with their volumes, where they lie in the session
+(seconds since its start, energy charged before them) and the Location's time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Period:
+    index: int
+    start: datetime  # aware, UTC
+    end: datetime  # the next period's start, or the session's end
+    volumes: dict[str, Decimal]  # CdrDimensionType -> volume
+    tariff_id: str | None = None
+    offset: Decimal = ZERO  # seconds from the session's start to this period's start
+    energy_before: Decimal = ZERO  # kWh charged in the session before this period
+
+    def volume(self, dimension: str) -> Decimal | None:
+        return self.volumes.get(dimension)
+
+    @property
+    def seconds(self) -> Decimal:
+        return Decimal(int((self.end - self.start).total_seconds()))
+
+    @property
+    def is_reservation(self) -> bool:
+        return (self.volumes.get("RESERVATION_TIME") or ZERO) > 0
+
+
+@dataclass(frozen=True)
+class Session:
+    start: datetime
+    end: datetime
+    periods: tuple[Period, ...]
+    time_zone: ZoneInfo | None = None
+    reservation_expired: bool = False  # a reservation that was never used for charging
+
+    def with_periods(self, periods: Iterable[Period]) -> Session:
+        return Session(self.start, self.end, tuple(periods), self.time_zone, self.reservation_expired)
+
+
+def decimal(value: Any) -> Decimal:
+    """A JSON number as Decimal, exactly as written (floats through their shortest repr)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def periods_from_cdr(
+    charging_periods: list[dict[str, Any]], *, start: datetime, end: datetime, parse: Any
+) -> tuple[Period, ...]:
+    """The periods of a canonical CDR/Session document (``parse``: its DateTime parser), in time order."""
+    raw = sorted(charging_periods or [], key=lambda period: parse(period["start_date_time"]))
+    starts = [parse(period["start_date_time"]) for period in raw]
+    periods, energy = [], ZERO
+    for index, (period, moment) in enumerate(zip(raw, starts, strict=True)):
+        volumes: dict[str, Decimal] = {}
+        for dimension in period.get("dimensions") or []:
+            volumes[dimension["type"]] = volumes.get(dimension["type"], ZERO) + decimal(dimension["volume"])
+        until = starts[index + 1] if index + 1 < len(starts) else max(end, moment)
+        offset = Decimal(int((moment - start).total_seconds()))
+        periods.append(Period(index, moment, until, volumes, period.get("tariff_id"), offset, energy))
+        energy += volumes.get("ENERGY", ZERO)
+    return tuple(periods)
