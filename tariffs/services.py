@@ -3,11 +3,13 @@
 One transaction per push (row + one outbox Delivery per receiver). The URL's country_code/party_id must be
 one of the caller's CPO roles and the ids in the URL must equal the body; an update older than the stored
 Tariff, or identical to it, is acknowledged but neither applied nor forwarded. DELETE is a soft delete so
-that the delete itself can be pushed; a later PUT brings the Tariff back.
+that the delete itself can be pushed; a later PUT brings the Tariff back. Every applied PUT is also kept as
+a ``TariffVersion`` (the history that prices older CDRs).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -21,7 +23,7 @@ from parties.models import Platform
 from parties.services.delivery import delivery_broadcast
 from parties.tenancy import require_matching_body, require_own_party
 from tariffs.lock_objects import tariff_lock
-from tariffs.models import Tariff
+from tariffs.models import Tariff, TariffVersion
 from tariffs.wire import parse_tariff
 
 MODULE = "tariffs"
@@ -62,10 +64,31 @@ def tariff_put(
         tariff.owner, tariff.tariff_id, tariff.tariff_key = platform, document["id"], document["id"].upper()
         tariff.last_updated, tariff.document, tariff.deleted_at = last_updated, document, None
         tariff.save()
+        tariff_version_keep(tariff)
         tariff_broadcast(tariff=tariff, exclude=platform, correlation_id=correlation_id)
         return PushResult(applied=True)
 
     return atomic_with_retry(put)
+
+
+def tariff_version_keep(tariff: Tariff) -> TariffVersion:
+    """Keep the Tariff's state just accepted as one more version (its history prices older CDRs)."""
+    document = tariff.document
+    return TariffVersion.objects.create(
+        tariff=tariff,
+        country_code=tariff.country_code,
+        party_id=tariff.party_id,
+        tariff_key=tariff.tariff_key,
+        received_at=timezone.now(),
+        last_updated=tariff.last_updated,
+        start_date_time=_optional_time(document.get("start_date_time")),
+        end_date_time=_optional_time(document.get("end_date_time")),
+        document=document,
+    )
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
 
 
 def tariff_delete(

@@ -162,6 +162,8 @@ OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
 OCPI_HUB_AUTHORIZE_TIMEOUT = env_float("OCPI_HUB_AUTHORIZE_TIMEOUT", 5.0)
 OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = env_float("OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT", 10.0)
 OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
+OCPI_HUB_PRICING = env_bool("OCPI_HUB_PRICING", True)  # price every inbound CDR from its tariff (COST_MISMATCH)
+OCPI_HUB_COST_TOLERANCE = env_float("OCPI_HUB_COST_TOLERANCE", 0.01)  # CDR currency units, per cost field
 
 # --- Delivery engine ----------------------------------------------------------------------------
 OCPI_HUB_DELIVERY_MAX_ATTEMPTS = env_int("OCPI_HUB_DELIVERY_MAX_ATTEMPTS", 10)

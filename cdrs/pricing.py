@@ -1,0 +1,146 @@
+"""The tariff check of every inbound CDR: price it (``tariffs.pricing``) and set the CPO's figures against
+the computed ones (docs/modules/tariffs.md, "CDR check").
+
+The tariff is the CDR's own ``tariffs`` where it embeds the one a period names (or, when no period names
+one, the one it embeds); else the stored version valid at the CDR's start (``tariffs.selectors``). Local-time
+restrictions are read in the stored Location's ``time_zone``. What the check reads is a set of look-ups that
+the CDR POST runs with its others (one query). Findings are quality warnings: ``COST_MISMATCH`` carrying the
+differences and the computed totals, ``TARIFF_UNKNOWN``, ``TARIFF_TIME_ZONE_UNKNOWN``; the whole breakdown
+is kept in the CDR document as ``cost_breakdown`` (sent to eMSPs opted in to chargex-errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+
+from cdrs.quality import Report
+from locations.selectors import location_time_zone_lookup
+from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.db import Lookup
+from tariffs.pricing import Breakdown, Difference, compare_costs, named_tariff_ids, price_cdr
+from tariffs.selectors import tariff_version_lookup, version_document
+
+Doc = dict[str, Any]
+TIME_ZONE = "location_time_zone"
+
+
+@dataclass
+class PriceCheck:
+    breakdown: Breakdown
+    differences: list[Difference] = field(default_factory=list)
+
+    def document(self) -> Doc:
+        """The breakdown as stored with the CDR (and sent as the ``cost_breakdown`` extension field)."""
+        return {**self.breakdown.as_dict(), "differences": [_difference(item) for item in self.differences]}
+
+    @property
+    def cost_difference(self) -> Decimal | None:
+        """The CPO's total_cost before taxes less the computed one, when the check found any difference."""
+        if not self.differences:
+            return None
+        total = next((item for item in self.differences if item.field == "total_cost.before_taxes"), None)
+        return total.amount.quantize(Decimal("0.0001")) if total is not None else Decimal(0)
+
+
+def pricing_enabled() -> bool:
+    return bool(getattr(settings, "OCPI_HUB_PRICING", True))
+
+
+def pricing_lookups(*, country_code: str, party_id: str, doc: Doc) -> dict[str, Lookup]:
+    """The stored tariff versions the CDR's periods name and it does not embed, and its Location's zone."""
+    if not pricing_enabled():
+        return {}
+    embedded = {tariff["id"].upper() for tariff in doc.get("tariffs") or []}
+    at = parse_datetime(doc["start_date_time"])
+    lookups = {
+        _tariff_name(key): tariff_version_lookup(country_code=country_code, party_id=party_id, tariff_id=key, at=at)
+        for key in named_tariff_ids(doc)
+        if key not in embedded
+    }
+    location_id = doc["cdr_location"]["id"]
+    lookups[TIME_ZONE] = location_time_zone_lookup(
+        country_code=country_code, party_id=party_id, location_id=location_id
+    )
+    return lookups
+
+
+def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any]) -> PriceCheck | None:
+    """Price the CDR, add the findings to ``report`` (None: no tariff found, or pricing is off)."""
+    if not pricing_enabled():
+        return None
+    tariffs = {tariff["id"].upper(): tariff for tariff in doc.get("tariffs") or []}
+    for key in named_tariff_ids(doc):
+        stored = version_document(found.get(_tariff_name(key)))
+        if key not in tariffs and stored is not None:
+            tariffs[key] = stored
+    zone = _zone(found.get(TIME_ZONE))
+    priced = price_cdr(doc, tariffs, time_zone=zone, parse=parse_datetime)
+    for key in priced.missing:
+        report.add("TARIFF_UNKNOWN", "charging_periods.tariff_id", f"tariff {key} is neither in the CDR nor stored")
+    breakdown = priced.breakdown
+    if breakdown is None:
+        if not priced.missing:
+            report.add("TARIFF_UNKNOWN", "tariffs", _no_tariff_message(doc))
+        return None
+    if any("time zone is unknown" in note for note in breakdown.notes):
+        report.add(
+            "TARIFF_TIME_ZONE_UNKNOWN",
+            "cdr_location.id",
+            f"location {doc['cdr_location']['id']} has no stored time_zone: local-time restrictions not evaluated",
+        )
+    differences = compare_costs(breakdown, doc, tolerance())
+    if differences:
+        name = differences[0].field.split(".")[0]
+        report.add("COST_MISMATCH", name, _mismatch_message(differences), mismatch_detail(breakdown, differences))
+    return PriceCheck(breakdown, differences)
+
+
+def tolerance() -> Decimal:
+    return Decimal(str(getattr(settings, "OCPI_HUB_COST_TOLERANCE", 0.01)))
+
+
+def mismatch_detail(breakdown: Breakdown, differences: list[Difference]) -> Doc:
+    """What a COST_MISMATCH warning carries: the differences and the computed cost fields."""
+    full = breakdown.as_dict()
+    return {
+        "differences": [_difference(item) for item in differences],
+        "computed": {name: value for name, value in full.items() if name.startswith("total_")},
+        "notes": full["notes"],
+    }
+
+
+def _difference(item: Difference) -> Doc:
+    return {
+        "field": item.field,
+        "given": float(item.given),
+        "computed": float(item.computed.quantize(Decimal("0.0001"))),
+    }
+
+
+def _mismatch_message(differences: list[Difference]) -> str:
+    return "differs from the tariff: " + "; ".join(str(item) for item in differences)
+
+
+def _no_tariff_message(doc: Doc) -> str:
+    embedded = len(doc.get("tariffs") or [])
+    if embedded > 1:
+        return f"{embedded} tariffs embedded and no charging period names one: the cost cannot be checked"
+    return "no tariff embedded and no charging period names a tariff_id: the cost cannot be checked"
+
+
+def _zone(row: tuple[Any, ...] | None) -> ZoneInfo | None:
+    if row is None or not row[0]:
+        return None
+    try:
+        return ZoneInfo(str(row[0]))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _tariff_name(key: str) -> str:
+    return f"tariff:{key}"
