@@ -19,10 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 
 from cdrs.quality import Report
+from cdrs.wire import BREAKDOWN_FIELD
 from locations.selectors import location_time_zone_lookup
 from ocpi_hub.api.datetimes import parse_datetime
-from ocpi_hub.db import Lookup
+from ocpi_hub.db import Lookup, lookup_together
 from tariffs.pricing import Breakdown, Difference, compare_costs, named_tariff_ids, price_cdr
+from tariffs.pricing.compare import cdr_money
+from tariffs.pricing.types import COST_FIELDS
 from tariffs.selectors import tariff_version_lookup, version_document
 
 Doc = dict[str, Any]
@@ -51,9 +54,10 @@ def pricing_enabled() -> bool:
     return bool(getattr(settings, "OCPI_HUB_PRICING", True))
 
 
-def pricing_lookups(*, country_code: str, party_id: str, doc: Doc) -> dict[str, Lookup]:
-    """The stored tariff versions the CDR's periods name and it does not embed, and its Location's zone."""
-    if not pricing_enabled():
+def pricing_lookups(*, country_code: str, party_id: str, doc: Doc, force: bool = False) -> dict[str, Lookup]:
+    """The stored tariff versions the CDR's periods name and it does not embed, and its Location's zone
+    (nothing with pricing off, unless ``force``)."""
+    if not (force or pricing_enabled()):
         return {}
     embedded = {tariff["id"].upper() for tariff in doc.get("tariffs") or []}
     at = parse_datetime(doc["start_date_time"])
@@ -69,9 +73,10 @@ def pricing_lookups(*, country_code: str, party_id: str, doc: Doc) -> dict[str, 
     return lookups
 
 
-def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any]) -> PriceCheck | None:
-    """Price the CDR, add the findings to ``report`` (None: no tariff found, or pricing is off)."""
-    if not pricing_enabled():
+def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any], *, force: bool = False) -> PriceCheck | None:
+    """Price the CDR, add the findings to ``report`` (None: no tariff found, or pricing is off and not
+    ``force``)."""
+    if not (force or pricing_enabled()):
         return None
     tariffs = {tariff["id"].upper(): tariff for tariff in doc.get("tariffs") or []}
     for key in named_tariff_ids(doc):
@@ -98,6 +103,37 @@ def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any]) -> PriceChe
         name = differences[0].field.split(".")[0]
         report.add("COST_MISMATCH", name, _mismatch_message(differences), mismatch_detail(breakdown, differences))
     return PriceCheck(breakdown, differences)
+
+
+def cdr_reprice(doc: Doc, *, country_code: str, party_id: str) -> tuple[PriceCheck | None, Report]:
+    """Price a stored CDR again with what is stored now (``manage.py ocpi_price_cdr``): its check and the
+    pricing findings. The hub's own ``cost_breakdown`` is left out of the document first."""
+    doc = {name: value for name, value in doc.items() if name != BREAKDOWN_FIELD}
+    found = lookup_together(pricing_lookups(country_code=country_code, party_id=party_id, doc=doc, force=True))
+    report = Report()
+    return cdr_price_check(report, doc, found, force=True), report
+
+
+def cost_rows(doc: Doc) -> list[dict[str, Any]]:
+    """Per cost field: the CPO's figures and the computed ones (from the stored ``cost_breakdown``), for the
+    admin page; [] when the CDR was not priced."""
+    breakdown = doc.get(BREAKDOWN_FIELD)
+    if not breakdown:
+        return []
+    rows = []
+    for name in COST_FIELDS:
+        given = cdr_money(doc.get(name))
+        computed = breakdown.get(name) or {}
+        rows.append(
+            {
+                "field": name,
+                "given_before": None if given is None else given.before,
+                "given_after": None if given is None else given.after,
+                "computed_before": computed.get("before_taxes"),
+                "computed_after": computed.get("after_taxes"),
+            }
+        )
+    return rows
 
 
 def tolerance() -> Decimal:

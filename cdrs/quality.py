@@ -16,9 +16,9 @@ warnings too (``enforce``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any

@@ -4,12 +4,17 @@ start, read in the stored Location's time zone."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 
 from cdrs.models import Cdr
+from cdrs.selectors import cdr_warning_summary
 from cdrs.services import cdr_create
 from locations.models import Location
 from ocpi_hub.exceptions import InvalidParameters
@@ -206,3 +211,49 @@ def test_pricing_can_be_switched_off(cpo, settings):
     cdr = _post(cpo, cdr_body(tariffs=[], total_cost=price("2.2.1", 9.0, 1.05), total_energy_cost=price("2.2.1", 8.0)))
     assert _pricing_warnings(cdr) == []
     assert "cost_breakdown" not in cdr.document
+
+
+def _mismatched(cpo: Platform, cdr_id: str, total: float) -> Cdr:
+    # The tariff prices cdr_body at 5.00 (4.00 energy + 1.00 parking); the CPO bills ``total``.
+    energy = round(total - 1.0, 2)
+    return _post(
+        cpo, cdr_body(cdr_id=cdr_id, total_cost=price("2.2.1", total), total_energy_cost=price("2.2.1", energy))
+    )
+
+
+def test_quality_summary_counts_mismatches_and_their_sum(cpo, client):
+    _post(cpo, cdr_body(cdr_id="CLEAN"))
+    _mismatched(cpo, "OVER", 5.5)
+    _mismatched(cpo, "UNDER", 4.75)
+    [row] = cdr_warning_summary()
+    assert (row["total"], row["cost_mismatches"], str(row["cost_difference"])) == (3, 2, "0.2500")  # 0.50 - 0.25
+    client.force_login(User.objects.create_superuser("admin", "admin@example.com", "pw"))
+    page = client.get("/admin/cdrs/cdr/quality-summary/").content.decode()
+    assert '<td class="cost-mismatches">2</td>' in page
+    assert '<td class="cost-difference">0.2500</td>' in page
+
+
+def test_cdr_admin_page_shows_the_computed_breakdown_next_to_the_cpo_figures(cpo, client):
+    cdr = _mismatched(cpo, "OVER", 5.5)
+    client.force_login(User.objects.create_superuser("admin", "admin@example.com", "pw"))
+    page = client.get(f"/admin/cdrs/cdr/{cdr.pk}/change/").content.decode()
+    # field, CPO excl., computed excl., CPO incl., computed incl.
+    assert "<tr><td>total_cost</td><td>5.5000</td><td>5.0000</td><td>-</td><td>6.0500</td></tr>" in page
+    assert "<tr><td>total_parking_cost</td><td>1.0000</td><td>1.0000</td><td>-</td><td>1.2100</td></tr>" in page
+
+
+def test_price_cdr_command_prints_the_breakdown(cpo):
+    cdr = _mismatched(cpo, "OVER", 5.5)
+    out = StringIO()
+    call_command("ocpi_price_cdr", str(cdr.pk), stdout=out)
+    text = out.getvalue()
+    assert "total_cost                    5.5000      5.0000           -      6.0500" in text
+    assert "period 0: ENERGY 10 x 0.4 (element 0) = 4.0000" in text
+    assert "COST_MISMATCH total_cost: differs from the tariff" in text
+    out = StringIO()
+    call_command("ocpi_price_cdr", "NL/CPA/OVER", "--json", stdout=out)
+    printed = json.loads(out.getvalue())
+    assert printed["breakdown"]["total_cost"] == {"before_taxes": 5.0, "after_taxes": 6.05}
+    assert [finding["code"] for finding in printed["findings"]] == ["COST_MISMATCH"]
+    with pytest.raises(CommandError, match="no CDR NOPE"):
+        call_command("ocpi_price_cdr", "NOPE")
