@@ -37,9 +37,12 @@ class PriceCheck:
     breakdown: Breakdown
     differences: list[Difference] = field(default_factory=list)
 
+    summary: Doc = field(default_factory=dict)  # breakdown.as_dict(), built once
+
     def document(self) -> Doc:
         """The breakdown as stored with the CDR (and sent as the ``cost_breakdown`` extension field)."""
-        return {**self.breakdown.as_dict(), "differences": [_difference(item) for item in self.differences]}
+        summary = self.summary or self.breakdown.as_dict()
+        return {**summary, "differences": [_difference(item) for item in self.differences]}
 
     @property
     def cost_difference(self) -> Decimal | None:
@@ -99,10 +102,11 @@ def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any], *, force: b
             f"location {doc['cdr_location']['id']} has no stored time_zone: local-time restrictions not evaluated",
         )
     differences = compare_costs(breakdown, doc, tolerance())
+    summary = breakdown.as_dict()
     if differences:
         name = differences[0].field.split(".")[0]
-        report.add("COST_MISMATCH", name, _mismatch_message(differences), mismatch_detail(breakdown, differences))
-    return PriceCheck(breakdown, differences)
+        report.add("COST_MISMATCH", name, _mismatch_message(differences), mismatch_detail(summary, differences))
+    return PriceCheck(breakdown, differences, summary)
 
 
 def cdr_reprice(doc: Doc, *, country_code: str, party_id: str) -> tuple[PriceCheck | None, Report]:
@@ -140,9 +144,9 @@ def tolerance() -> Decimal:
     return Decimal(str(getattr(settings, "OCPI_HUB_COST_TOLERANCE", 0.01)))
 
 
-def mismatch_detail(breakdown: Breakdown, differences: list[Difference]) -> Doc:
-    """What a COST_MISMATCH warning carries: the differences and the computed cost fields."""
-    full = breakdown.as_dict()
+def mismatch_detail(full: Doc, differences: list[Difference]) -> Doc:
+    """What a COST_MISMATCH warning carries (``full``: the breakdown's ``as_dict``): the differences and the
+    computed cost fields."""
     return {
         "differences": [_difference(item) for item in differences],
         "computed": {name: value for name, value in full.items() if name.startswith("total_")},

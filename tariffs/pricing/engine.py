@@ -29,6 +29,18 @@ FLAT_FIELD, RESERVATION_FIELD = "total_fixed_cost", "total_reservation_cost"
 
 
 Winner = tuple[int, Doc]  # (element index, price component) pricing one dimension of one period
+# Per dimension, the elements that price it, in order: (element index, restrictions, component).
+Candidates = dict[str, list[tuple[int, Doc | None, Doc]]]
+
+
+def _candidates(elements: list[Doc]) -> Candidates:
+    found: Candidates = {dimension: [] for dimension in (*PRICED, "FLAT")}
+    for index, element in enumerate(elements):
+        for component in element.get("price_components") or []:
+            entries = found.get(component.get("type"), None)
+            if entries is not None and all(entry[0] != index for entry in entries):
+                entries.append((index, element.get("restrictions") or None, component))
+    return found
 
 
 def price_session(tariff: Doc, session: Session) -> Breakdown:
@@ -40,17 +52,18 @@ def price_session(tariff: Doc, session: Session) -> Breakdown:
         breakdown.notes.append("the tariff has local-time restrictions and the Location's time zone is unknown")
         return breakdown
     taxes = _taxes(tariff)
+    candidates = _candidates(elements)
     used: dict[str, list[tuple[Period, Winner, Decimal]]] = {}
     flat_done: set[bool] = set()
     for period in session.periods:
-        _price_period(elements, period, session, breakdown, used, flat_done, taxes)
+        _price_period(candidates, period, session, breakdown, used, flat_done, taxes)
     _round_steps(used, breakdown, taxes)
     _limit(tariff, breakdown)
     return breakdown
 
 
 def _price_period(
-    elements: list[Doc],
+    candidates: Candidates,
     period: Period,
     session: Session,
     breakdown: Breakdown,
@@ -59,21 +72,22 @@ def _price_period(
     taxes: Callable[[Decimal, Doc], Money],
 ) -> None:
     reserved = period.is_reservation
+    start = period_start(period)
     for dimension in (*PRICED, "FLAT"):
-        if dimension == "FLAT" and reserved in flat_done:
+        if not candidates[dimension] or (dimension == "FLAT" and reserved in flat_done):
             continue
         volume = _volume(period, dimension)
         if volume is None or (volume <= 0 and dimension != "FLAT"):
             continue
-        winner = _first(elements, dimension, period, period_start(period), session)
+        winner = _first(candidates[dimension], period, start, session)
         if winner is None:
             continue
-        _note_boundary(elements, dimension, period, session, winner, breakdown)
+        _note_boundary(candidates[dimension], dimension, period, session, winner, breakdown)
         index, component = winner
         price = decimal(component["price"])
         cost = taxes(price * volume, component)
         name = _field(dimension, reserved)
-        breakdown.lines.append(Line(period.index, dimension, index, volume, price, cost))
+        breakdown.lines.append(Line(period.index, dimension, index, volume, price, cost, vat=_vat(component)))
         breakdown.costs[name] = breakdown.cost(name) + cost
         if dimension == "FLAT":
             flat_done.add(reserved)
@@ -94,13 +108,13 @@ def _volume(period: Period, dimension: str) -> Decimal | None:
     return period.volume(dimension)
 
 
-def _first(elements: list[Doc], dimension: str, period: Period, moment: Moment, session: Session) -> Winner | None:
-    for index, element in enumerate(elements):
-        component = next((c for c in element.get("price_components") or [] if c.get("type") == dimension), None)
-        if component is None:
-            continue
+def _first(
+    candidates: list[tuple[int, Doc | None, Doc]], period: Period, moment: Moment, session: Session
+) -> Winner | None:
+    """The first element pricing this dimension whose restrictions hold at ``moment``."""
+    for index, restrictions, component in candidates:
         try:
-            if matches(element.get("restrictions"), period, moment, session):
+            if matches(restrictions, period, moment, session):
                 return index, component
         except Unknown:
             return None
@@ -108,11 +122,18 @@ def _first(elements: list[Doc], dimension: str, period: Period, moment: Moment, 
 
 
 def _note_boundary(
-    elements: list[Doc], dimension: str, period: Period, session: Session, winner: Winner, breakdown: Breakdown
+    candidates: list[tuple[int, Doc | None, Doc]],
+    dimension: str,
+    period: Period,
+    session: Session,
+    winner: Winner,
+    breakdown: Breakdown,
 ) -> None:
-    if dimension == "FLAT" or period.end <= period.start:
+    """Note a period whose winning element at its last second is another one (only restrictions can make
+    that differ)."""
+    if dimension == "FLAT" or period.end <= period.start or all(entry[1] is None for entry in candidates):
         return
-    late = _first(elements, dimension, period, period_last_second(period), session)
+    late = _first(candidates, period, period_last_second(period), session)
     late_index = None if late is None else late[0]
     if late_index != winner[0]:
         breakdown.notes.append(
@@ -209,19 +230,14 @@ def _limit(tariff: Doc, breakdown: Breakdown) -> None:
 def _tax_rates(tariff: Doc, breakdown: Breakdown) -> None:
     """Taxes by VAT rate over the priced lines (before any min/max bound)."""
     for line in breakdown.lines:
-        if line.cost.before is None or line.cost.after is None:
-            continue
-        rate = _line_vat(tariff, line)
-        if rate is not None:
-            breakdown.taxes[rate] = breakdown.taxes.get(rate, ZERO) + line.cost.after - line.cost.before
+        before, after = line.cost.before, line.cost.after
+        if before is not None and after is not None and line.vat is not None and after != before:
+            breakdown.taxes[line.vat] = breakdown.taxes.get(line.vat, ZERO) + after - before
 
 
-def _line_vat(tariff: Doc, line: Line) -> Decimal | None:
-    element = (tariff.get("elements") or [])[line.element]
-    for component in element.get("price_components") or []:
-        if component.get("type") == line.dimension and component.get("vat") is not None:
-            return decimal(component["vat"])
-    return None
+def _vat(component: Doc) -> Decimal | None:
+    vat = component.get("vat")
+    return None if vat is None else decimal(vat)
 
 
 def _tariff_ref(tariff: Doc) -> dict[str, Any]:

@@ -47,9 +47,19 @@ class Session:
         return Session(self.start, self.end, tuple(periods), self.time_zone, self.reservation_expired)
 
 
+_DECIMALS: dict[Any, Decimal] = {}  # the same few prices and volumes come again and again
+
+
 def decimal(value: Any) -> Decimal:
     """A JSON number as Decimal, exactly as written (floats through their shortest repr)."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value
+    found = _DECIMALS.get(value)
+    if found is None:
+        found = Decimal(str(value))
+        if len(_DECIMALS) < 50_000:
+            _DECIMALS[value] = found
+    return found
 
 
 def periods_from_cdr(

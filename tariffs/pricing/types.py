@@ -20,7 +20,7 @@ COST_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Money:
     """An amount before and after taxes; None where it cannot be told (a price component without ``vat`` in
     a tariff that excludes taxes, or one that includes taxes without saying which)."""
@@ -43,7 +43,7 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value.quantize(FOUR_PLACES, ROUND_HALF_UP))
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One priced piece: a dimension's volume in one charging period under one price component (or the step
     size rounding, or a FLAT fee)."""
@@ -55,6 +55,7 @@ class Line:
     price: Decimal
     cost: Money
     note: str = ""
+    vat: Decimal | None = None  # the component's VAT rate
 
     def as_dict(self) -> dict[str, Any]:
         return {
