@@ -12,6 +12,7 @@ is kept in the CDR document as ``cost_breakdown`` (sent to eMSPs opted in to cha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,11 +38,11 @@ class PriceCheck:
     breakdown: Breakdown
     differences: list[Difference] = field(default_factory=list)
 
-    summary: Doc = field(default_factory=dict)  # breakdown.as_dict(), built once
+    summary: Doc = field(default_factory=dict)  # breakdown.as_dict(lines=False), built once
 
     def document(self) -> Doc:
         """The breakdown as stored with the CDR (and sent as the ``cost_breakdown`` extension field)."""
-        summary = self.summary or self.breakdown.as_dict()
+        summary = self.summary or self.breakdown.as_dict(lines=False)
         return {**summary, "differences": [_difference(item) for item in self.differences]}
 
     @property
@@ -87,7 +88,7 @@ def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any], *, force: b
         if key not in tariffs and stored is not None:
             tariffs[key] = stored
     zone = _zone(found.get(TIME_ZONE))
-    priced = price_cdr(doc, tariffs, time_zone=zone, parse=parse_datetime)
+    priced = price_cdr(doc, tariffs, time_zone=zone, parse=_canonical_time)
     for key in priced.missing:
         report.add("TARIFF_UNKNOWN", "charging_periods.tariff_id", f"tariff {key} is neither in the CDR nor stored")
     breakdown = priced.breakdown
@@ -102,7 +103,7 @@ def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any], *, force: b
             f"location {doc['cdr_location']['id']} has no stored time_zone: local-time restrictions not evaluated",
         )
     differences = compare_costs(breakdown, doc, tolerance())
-    summary = breakdown.as_dict()
+    summary = breakdown.as_dict(lines=False)
     if differences:
         name = differences[0].field.split(".")[0]
         report.add("COST_MISMATCH", name, _mismatch_message(differences), mismatch_detail(summary, differences))
@@ -171,6 +172,16 @@ def _no_tariff_message(doc: Doc) -> str:
     if embedded > 1:
         return f"{embedded} tariffs embedded and no charging period names one: the cost cannot be checked"
     return "no tariff embedded and no charging period names a tariff_id: the cost cannot be checked"
+
+
+def _canonical_time(text: str) -> datetime:
+    """A DateTime of a canonical document (always ``...Z``, as the hub emits them): the fast C parser, the
+    full one for anything else."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return parse_datetime(text)
+    return moment if moment.tzinfo is not None else parse_datetime(text)
 
 
 def _zone(row: tuple[Any, ...] | None) -> ZoneInfo | None:

@@ -42,7 +42,8 @@ def price_cdr(
     if not groups:
         return Priced(None, missing)
     parts = [price_session(tariffs[key], session.with_periods(group)) for key, group in groups.items()]
-    breakdown = merge(parts, cdr.get("currency", ""))
+    breakdown = parts[0] if len(parts) == 1 else merge(parts, cdr.get("currency", ""))
+    breakdown.currency = cdr.get("currency", "")
     for key in groups:
         currency = tariffs[key].get("currency")
         if currency and currency.upper() != (cdr.get("currency") or "").upper():

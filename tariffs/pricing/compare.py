@@ -36,17 +36,25 @@ def cdr_money(price: Doc | None) -> Money | None:
     return Money(before, after)
 
 
+def _signed(money: Money, sign: Decimal) -> Money:
+    if sign > 0:
+        return money
+    return Money(None if money.before is None else -money.before, None if money.after is None else -money.after)
+
+
 def compare_costs(breakdown: Breakdown, cdr: Doc, tolerance: Decimal) -> list[Difference]:
     """Every cost field the CDR gives (before taxes, and after taxes where both sides know it) that differs
-    from the computed one by more than ``tolerance``. An unpriceable breakdown differs from nothing."""
+        from the computed one by more than ``tolerance``. An unpriceable breakdown differs from nothing. A credit
+    CDR (``credit: true``) carries the negated costs of the CDR it corrects, so it is compared with them."""
     if not breakdown.priceable:
         return []
+    sign = Decimal(-1) if cdr.get("credit") else Decimal(1)  # a credit CDR bills the negated amounts
     differences = []
     for name in COST_FIELDS:
         given = cdr_money(cdr.get(name))
         if given is None:
             continue
-        computed = breakdown.cost(name)
+        computed = _signed(breakdown.cost(name), sign)
         for part, mine, theirs in (
             ("before_taxes", computed.before, given.before),
             ("after_taxes", computed.after, given.after),

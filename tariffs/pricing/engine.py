@@ -12,10 +12,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tariffs.pricing.restrictions import Moment, Unknown, matches, needs_time_zone, period_last_second, period_start
+from tariffs.pricing.restrictions import (
+    Moment,
+    Unknown,
+    current,
+    matches,
+    needs_time_zone,
+    period_last_second,
+    period_start,
+    power,
+)
 from tariffs.pricing.session import Period, Session, decimal
 from tariffs.pricing.types import ZERO, Breakdown, Line, Money
 
@@ -53,13 +63,47 @@ def price_session(tariff: Doc, session: Session) -> Breakdown:
         return breakdown
     taxes = _taxes(tariff)
     candidates = _candidates(elements)
-    used: dict[str, list[tuple[Period, Winner, Decimal]]] = {}
+    _note_missing_quantities(elements, session, breakdown)
+    groups: dict[tuple[str, str, int], Group] = {}
+    steps: dict[str, tuple[Decimal, Winner]] = {}  # step group -> (total volume, last winner)
     flat_done: set[bool] = set()
     for period in session.periods:
-        _price_period(candidates, period, session, breakdown, used, flat_done, taxes)
-    _round_steps(used, breakdown, taxes)
+        _price_period(candidates, period, session, breakdown, groups, steps, flat_done)
+    for (name, dimension, index), group in groups.items():
+        line = Line(group.first, dimension, index, group.volume, group.price, Money())
+        _add_line(breakdown, taxes, name, line, group)
+    _round_steps(steps, breakdown, taxes)
     _limit(tariff, breakdown)
     return breakdown
+
+
+@dataclass(slots=True)
+class Group:
+    """The volume one element's component prices in one cost field, over the periods it won."""
+
+    component: Doc
+    price: Decimal
+    first: int
+    volume: Decimal = ZERO
+    periods: int = 0
+
+
+def _add_line(
+    breakdown: Breakdown,
+    taxes: Callable[[Decimal, Doc], Money],
+    name: str,
+    line: Line,
+    group: Group | None,
+    component: Doc | None = None,
+) -> None:
+    """Price ``line`` (its volume at its price, taxed as ``component`` says) into cost field ``name``."""
+    component = group.component if group is not None else component or {}
+    line.cost = taxes(line.price * line.volume, component)
+    line.vat = _vat(component)
+    if group is not None and group.periods > 1:
+        line.note = f"{group.periods} periods from charging_periods[{group.first}]"
+    breakdown.lines.append(line)
+    breakdown.costs[name] = breakdown.cost(name) + line.cost
 
 
 def _price_period(
@@ -67,9 +111,9 @@ def _price_period(
     period: Period,
     session: Session,
     breakdown: Breakdown,
-    used: dict[str, list[tuple[Period, Winner, Decimal]]],
+    groups: dict[tuple[str, str, int], Group],
+    steps: dict[str, tuple[Decimal, Winner]],
     flat_done: set[bool],
-    taxes: Callable[[Decimal, Doc], Money],
 ) -> None:
     reserved = period.is_reservation
     start = period_start(period)
@@ -84,15 +128,32 @@ def _price_period(
             continue
         _note_boundary(candidates[dimension], dimension, period, session, winner, breakdown)
         index, component = winner
-        price = decimal(component["price"])
-        cost = taxes(price * volume, component)
-        name = _field(dimension, reserved)
-        breakdown.lines.append(Line(period.index, dimension, index, volume, price, cost, vat=_vat(component)))
-        breakdown.costs[name] = breakdown.cost(name) + cost
+        key = (_field(dimension, reserved), dimension, index)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(component, decimal(component["price"]), period.index)
+        group.volume += volume
+        group.periods += 1
         if dimension == "FLAT":
             flat_done.add(reserved)
         else:
-            used.setdefault(_step_group(dimension, reserved), []).append((period, winner, volume))
+            step_group = _step_group(dimension, reserved)
+            total = steps[step_group][0] if step_group in steps else ZERO
+            steps[step_group] = (total + volume, winner)
+
+
+def _note_missing_quantities(elements: list[Doc], session: Session, breakdown: Breakdown) -> None:
+    """A current or power restriction cannot hold in a charging period that does not tell that quantity:
+    noted once (parking and reservation periods have no current to tell)."""
+    for name, reader in (("current", current), ("power", power)):
+        restricted = any(
+            (element.get("restrictions") or {}).get(f"{bound}_{name}") is not None
+            for element in elements
+            for bound in ("min", "max")
+        )
+        charging = [period for period in session.periods if (period.volume("ENERGY") or period.volume("TIME"))]
+        if restricted and any(reader(period) is None for period in charging):
+            breakdown.notes.append(f"the CDR does not give the {name} of every period: {name} restrictions fail there")
 
 
 def _volume(period: Period, dimension: str) -> Decimal | None:
@@ -154,28 +215,22 @@ def _step_group(dimension: str, reserved: bool) -> str:
 
 
 def _round_steps(
-    used: dict[str, list[tuple[Period, Winner, Decimal]]], breakdown: Breakdown, taxes: Callable[[Decimal, Doc], Money]
+    steps: dict[str, tuple[Decimal, Winner]], breakdown: Breakdown, taxes: Callable[[Decimal, Doc], Money]
 ) -> None:
     """ENERGY once per session; TIME and PARKING_TIME on their totals, only PARKING_TIME when both are
     priced; reservation time on its own. Each with the step size of the last component used."""
-    groups = ["ENERGY", "RESERVATION_TIME", "PARKING_TIME" if "PARKING_TIME" in used else "TIME"]
-    for group in groups:
-        entries = used.get(group)
-        if not entries:
+    for group in ("ENERGY", "RESERVATION_TIME", "PARKING_TIME" if "PARKING_TIME" in steps else "TIME"):
+        if group not in steps:
             continue
-        total = sum((volume for _, _, volume in entries), ZERO)
-        index, component = entries[-1][1]
+        total, (index, component) = steps[group]
         dimension = "TIME" if group == "RESERVATION_TIME" else group
         extra = _rounding(total, int(component.get("step_size") or 0), STEP_UNIT[dimension])
         if extra <= 0:
             continue
-        price = decimal(component["price"])
-        cost = taxes(price * extra, component)
         name = RESERVATION_FIELD if group == "RESERVATION_TIME" else FIELD[dimension]
-        breakdown.lines.append(
-            Line(None, dimension, index, extra, price, cost, note=f"step_size {component['step_size']}")
-        )
-        breakdown.costs[name] = breakdown.cost(name) + cost
+        line = Line(None, dimension, index, extra, decimal(component["price"]), Money())
+        line.note = f"step_size {component['step_size']}"
+        _add_line(breakdown, taxes, name, line, None, component)
 
 
 def _rounding(total: Decimal, step: int, unit: Decimal) -> Decimal:

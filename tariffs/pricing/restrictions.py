@@ -2,7 +2,8 @@
 
 Local-time restrictions (start/end_time, start/end_date, day_of_week) are read in the Location's time zone;
 without a zone they cannot be told (``Unknown``), never guessed. Quantities the CDR does not give (current,
-power) make the restriction not hold, and the caller notes it.
+power) make the restriction not hold (the engine notes it). Elements with a 2.3.0 ``booking`` restriction
+describe the costs of a Booking, not of a session: they never hold.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ def matches(restrictions: dict[str, Any] | None, period: Period, moment: Moment,
     """Whether every restriction given holds (raises ``Unknown``)."""
     if not restrictions:
         return not period.is_reservation
-    if not _reservation_holds(restrictions.get("reservation"), period, session):
-        return False
+    if restrictions.get("booking") or not _reservation_holds(restrictions.get("reservation"), period, session):
+        return False  # 2.3.0 booking elements price Bookings, never a charging session
     return (
         _local_holds(restrictions, moment, session.time_zone)
         and _range(restrictions, "kwh", moment.energy)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Period:
     index: int
     start: datetime  # aware, UTC
@@ -22,6 +22,10 @@ class Period:
     tariff_id: str | None = None
     offset: Decimal = ZERO  # seconds from the session's start to this period's start
     energy_before: Decimal = ZERO  # kWh charged in the session before this period
+    is_reservation: bool = False  # it has a RESERVATION_TIME volume
+
+    def __post_init__(self) -> None:
+        self.is_reservation = (self.volumes.get("RESERVATION_TIME") or ZERO) > 0
 
     def volume(self, dimension: str) -> Decimal | None:
         return self.volumes.get(dimension)
@@ -29,10 +33,6 @@ class Period:
     @property
     def seconds(self) -> Decimal:
         return Decimal(int((self.end - self.start).total_seconds()))
-
-    @property
-    def is_reservation(self) -> bool:
-        return (self.volumes.get("RESERVATION_TIME") or ZERO) > 0
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,16 @@ def periods_from_cdr(
     charging_periods: list[dict[str, Any]], *, start: datetime, end: datetime, parse: Any
 ) -> tuple[Period, ...]:
     """The periods of a canonical CDR/Session document (``parse``: its DateTime parser), in time order."""
-    raw = sorted(charging_periods or [], key=lambda period: parse(period["start_date_time"]))
-    starts = [parse(period["start_date_time"]) for period in raw]
+    timed = sorted(
+        (
+            (parse(period["start_date_time"]), position, period)
+            for position, period in enumerate(charging_periods or [])
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    starts = [moment for moment, _, _ in timed]
     periods, energy = [], ZERO
-    for index, (period, moment) in enumerate(zip(raw, starts, strict=True)):
+    for index, (moment, _, period) in enumerate(timed):
         volumes: dict[str, Decimal] = {}
         for dimension in period.get("dimensions") or []:
             volumes[dimension["type"]] = volumes.get(dimension["type"], ZERO) + decimal(dimension["volume"])

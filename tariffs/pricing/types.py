@@ -85,7 +85,8 @@ class Breakdown:
     def cost(self, name: str) -> Money:
         return self.costs.get(name, Money())
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, lines: bool = True) -> dict[str, Any]:
+        """As JSON; ``lines=False``: without the priced lines (what a CDR stores and sends)."""
         return {
             "currency": self.currency,
             "priceable": self.priceable,
@@ -95,7 +96,7 @@ class Breakdown:
                 {"name": "VAT", "percentage": float(rate), "amount": float(amount.quantize(FOUR_PLACES, ROUND_HALF_UP))}
                 for rate, amount in sorted(self.taxes.items())
             ],
-            "lines": [line.as_dict() for line in self.lines],
+            **({"lines": [line.as_dict() for line in self.lines]} if lines else {}),
             "notes": list(self.notes),
         }
 

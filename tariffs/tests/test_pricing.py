@@ -486,3 +486,48 @@ def test_official_cdr_example_is_priced_as_its_total(version: str) -> None:
     priced = price_cdr(doc, {t["id"].upper(): t for t in doc["tariffs"]}, time_zone=AMSTERDAM, parse=parse_datetime)
     assert priced.breakdown is not None
     assert money(priced.breakdown) == ("4.0000", "4.4000")
+
+
+def test_a_credit_cdr_is_compared_with_the_negated_costs() -> None:
+    # tariff_9 for 20 kWh: 5.50 / 6.10. The credit CDR correcting it bills -5.50 / -6.10: no difference; a
+    # credit CDR billing +5.50 differs.
+    from decimal import Decimal as D
+
+    from tariffs.pricing import compare_costs
+
+    tariff = example("2.3.0", "tariff_9_025kwh_start.json")
+    doc = cdr([("2025-03-03T09:00:00Z", {"ENERGY": 20})], "2025-03-03T10:00:00Z")
+    breakdown = price(tariff, doc)
+    credit = {**doc, "credit": True, "total_cost": {"before_taxes": -5.5, "taxes": [{"name": "VAT", "amount": -0.6}]}}
+    assert compare_costs(breakdown, credit, D("0.01")) == []
+    wrong = {**credit, "total_cost": {"before_taxes": 5.5}}
+    assert [item.field for item in compare_costs(breakdown, wrong, D("0.01"))] == ["total_cost.before_taxes"]
+
+
+def test_booking_elements_never_price_a_session() -> None:
+    # A 2.3.0 element with a booking restriction describes a Booking's cost: the session's 10 kWh are priced
+    # by the next element, 0.30 -> 3.00.
+    tariff = {
+        "id": "BOOK",
+        "currency": "EUR",
+        "tax_included": "NO",
+        "elements": [
+            {
+                "price_components": [{"type": "ENERGY", "price": 9.0, "step_size": 1}],
+                "restrictions": {"booking": "BOOKING"},
+            },
+            {"price_components": [{"type": "ENERGY", "price": 0.3, "step_size": 1}]},
+        ],
+    }
+    breakdown = price(tariff, cdr([("2025-03-03T09:00:00Z", {"ENERGY": 10})], "2025-03-03T10:00:00Z"))
+    assert money(breakdown)[0] == "3.0000"
+
+
+@pytest.mark.parametrize("version", BOTH)
+def test_current_restrictions_without_a_current_are_noted(version: str) -> None:
+    # tariff_4 with no current in the CDR: neither TIME element can hold (both restrict the current), so
+    # the hour costs only the 2.50 start fee, and the note says why.
+    doc = cdr([("2025-03-03T09:00:00Z", {"TIME": 1.0, "ENERGY": 10})], "2025-03-03T10:00:00Z")
+    breakdown = price(example(version, "tariff_4_complex.json"), doc)
+    assert money(breakdown)[0] == "2.5000"
+    assert "the CDR does not give the current of every period: current restrictions fail there" in breakdown.notes

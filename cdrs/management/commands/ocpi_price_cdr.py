@@ -30,7 +30,7 @@ class Command(BaseCommand):
         check, report = cdr_reprice(cdr.document, country_code=cdr.country_code, party_id=cdr.party_id)
         findings = [issue.as_dict() for issue in report.issues]
         if options["json"]:
-            document = check.document() if check is not None else None
+            document = {**check.document(), "lines": check.breakdown.as_dict()["lines"]} if check is not None else None
             self.stdout.write(
                 json.dumps({"cdr": cdr.object_key, "breakdown": document, "findings": findings}, indent=2)
             )
