@@ -10,9 +10,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from cdrs.models import Cdr, LinkMethod
+from cdrs.pricing import cost_rows
 from cdrs.quality import CATALOG, WARNING_CODES
 from cdrs.selectors import cdr_warning_summary
 
@@ -71,10 +74,39 @@ class CdrAdmin(ChargingRecordAdmin):
         "last_updated",
         "created_at",
         "warnings",
+        "cost_difference",
+        "cost_check",
         "pretty_document",
     )
     readonly_fields = fields
     change_list_template = "admin/cdrs/cdr/change_list.html"
+
+    @admin.display(description="cost check (CPO vs. computed from the tariff)")
+    def cost_check(self, obj: Cdr) -> str:
+        rows = cost_rows(obj.document)
+        if not rows:
+            return "not priced"
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row["field"],
+                    _amount(row["given_before"]),
+                    _amount(row["computed_before"]),
+                    _amount(row["given_after"]),
+                    _amount(row["computed_after"]),
+                )
+                for row in rows
+            ),
+        )
+        notes = format_html_join(
+            "", "<li>{}</li>", ((note,) for note in obj.document["cost_breakdown"].get("notes") or [])
+        )
+        head = (
+            "<tr><th>field</th><th>CPO excl.</th><th>computed excl.</th><th>CPO incl.</th><th>computed incl.</th></tr>"
+        )
+        return format_html('<table class="cost-check">{}{}</table><ul>{}</ul>', mark_safe(head), body, notes)  # noqa: S308
 
     def get_urls(self) -> list[URLPattern]:
         summary = path(
@@ -97,3 +129,7 @@ class CdrAdmin(ChargingRecordAdmin):
             "cpo": owner,
         }
         return TemplateResponse(request, "admin/cdrs/cdr/quality_summary.html", context)
+
+
+def _amount(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.4f}"

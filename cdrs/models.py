@@ -58,6 +58,13 @@ class Cdr(models.Model):
     document = models.JSONField(help_text="Canonical (2.3.0-shaped) CDR.")
     quality_warnings = models.JSONField(default=list, blank=True, help_text="[{code, field, message}]")
     warning_codes = models.CharField(max_length=500, blank=True, help_text="|CODE|CODE| for filtering.")
+    cost_difference = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Set when the tariff check found a difference: total_cost before taxes less the computed one.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,7 @@ warnings too (``enforce``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,7 +56,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ENERGY_MISMATCH": (WARNING, "total energy differs from the sum of ENERGY volumes"),
     "TIME_MISMATCH": (WARNING, "total_time differs from the duration covered by the charging periods"),
     "PARKING_TIME_MISMATCH": (WARNING, "total_parking_time differs from the sum of PARKING_TIME volumes"),
-    "COST_MISMATCH": (WARNING, "total_cost differs from the sum of the itemised costs (before taxes)"),
+    "COST_MISMATCH": (
+        WARNING,
+        "a cost differs from the sum of the itemised costs, or from the cost computed from the tariff",
+    ),
+    "TARIFF_UNKNOWN": (WARNING, "no tariff for the CDR could be found (none embedded, none stored)"),
+    "TARIFF_TIME_ZONE_UNKNOWN": (WARNING, "the tariff has local-time restrictions and the Location's zone is unknown"),
     "ZERO_ENERGY": (WARNING, "zero-energy session without a session type"),
     "SESSION_TYPE_MISMATCH": (WARNING, "session_type says no energy, but energy was transferred"),
     "ENERGY_EXPORT_MISMATCH": (WARNING, "energy_exported_kwh differs from the sum of ENERGY_EXPORT volumes"),
@@ -76,13 +82,17 @@ class Issue:
     code: str
     field: str
     message: str
+    detail: dict[str, Any] | None = dataclasses.field(default=None, compare=False)  # e.g. the computed cost breakdown
 
     @property
     def severity(self) -> str:
         return CATALOG[self.code][0]
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "field": self.field, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {"code": self.code, "field": self.field, "message": self.message}
+        if self.detail is not None:
+            stored["detail"] = self.detail
+        return stored
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message} [{self.code}]"
@@ -92,10 +102,10 @@ class Issue:
 class Report:
     issues: list[Issue] = field(default_factory=list)
 
-    def add(self, code: str, field_name: str, message: str) -> None:
+    def add(self, code: str, field_name: str, message: str, detail: dict[str, Any] | None = None) -> None:
         if code not in CATALOG:
             raise KeyError(f"unknown quality code {code}")
-        self.issues.append(Issue(code, field_name, message))
+        self.issues.append(Issue(code, field_name, message, detail))
 
     @property
     def errors(self) -> list[Issue]:
@@ -105,7 +115,7 @@ class Report:
     def warnings(self) -> list[Issue]:
         return [issue for issue in self.issues if issue.severity == WARNING]
 
-    def stored_warnings(self) -> list[dict[str, str]]:
+    def stored_warnings(self) -> list[dict[str, Any]]:
         return [issue.as_dict() for issue in self.warnings]
 
     def codes_text(self) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from cdrs.models import Cdr, LinkMethod
 from cdrs.quality import WARNING_CODES
@@ -45,14 +46,22 @@ def cdr_list_unlinked() -> QuerySet[Cdr]:
 
 
 def cdr_warning_summary(*, country_code: str | None = None, party_id: str | None = None) -> list[dict[str, Any]]:
-    """Per CPO (country_code/party_id): the number of CDRs, and of CDRs carrying each warning code."""
+    """Per CPO (country_code/party_id): the number of CDRs, of CDRs carrying each warning code, and of CDRs
+    whose cost differs from their tariff (``cost_mismatches``) with the sum of those differences
+    (``cost_difference``: total_cost before taxes billed less computed, in each CDR's currency)."""
     queryset = Cdr.objects.all()
     if country_code and party_id:
         queryset = queryset.filter(country_code=country_code.upper(), party_id=party_id.upper())
     counts = {code: Count("pk", filter=Q(warning_codes__contains=f"|{code}|")) for code in WARNING_CODES}
     rows = (
         queryset.values("country_code", "party_id")
-        .annotate(cdr_total=Count("pk"), with_warnings=Count("pk", filter=~Q(warning_codes="")), **counts)
+        .annotate(
+            cdr_total=Count("pk"),
+            with_warnings=Count("pk", filter=~Q(warning_codes="")),
+            cost_mismatches=Count("pk", filter=Q(cost_difference__isnull=False)),
+            cost_difference_sum=Sum("cost_difference"),
+            **counts,
+        )
         .order_by("country_code", "party_id")
     )
     return [_summary_row(dict(row)) for row in rows]
@@ -64,5 +73,11 @@ def _summary_row(row: dict[str, Any]) -> dict[str, Any]:
         "party_id": row["party_id"],
         "total": row["cdr_total"],
         "with_warnings": row["with_warnings"],
+        "cost_mismatches": row["cost_mismatches"],
+        "cost_difference": _four_places(row["cost_difference_sum"]),
         "warnings": {code: row[code] for code in WARNING_CODES},
     }
+
+
+def _four_places(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal("0.0001"))

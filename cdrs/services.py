@@ -10,6 +10,8 @@ Rules (OCPI 2.2.1/2.3.0 §CDRs; design.md §3, §5):
 - a credit CDR (``credit: true``) must reference, by ``credit_reference_id``, a stored CDR of the same CPO;
 - the chargex-errors extension fields are validated (2001 naming the field), stored in the document and
   checked like the rest (an ``error_records`` entry naming no stored ErrorRecord of the CPO is a warning);
+- every CDR is priced from its tariff (``cdrs.pricing``): a cost that differs is a warning (COST_MISMATCH),
+  never a 2001; the computed breakdown is stored in the document as ``cost_breakdown``;
 - receiver = the token owner (``sessions.routing``); 4001/4003 are answered and nothing is stored.
 """
 
@@ -22,9 +24,10 @@ from django.db import IntegrityError
 
 from cdrs.linking import Link, cdr_link, link_issues, link_lookups
 from cdrs.models import Cdr
+from cdrs.pricing import PriceCheck, cdr_price_check, pricing_lookups
 from cdrs.quality import Report, cdr_report, enforce, error_record_issues, warnings_message
 from cdrs.selectors import cdr_get, cdr_key_lookup
-from cdrs.wire import parse_cdr
+from cdrs.wire import BREAKDOWN_FIELD, parse_cdr
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import Lookup, execute_atomically, insert_statement, lookup_together
@@ -66,7 +69,7 @@ def cdr_create(
     found = lookup_together(cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing))
     if found["duplicate"] is not None:
         return _duplicate(country_code, party_id, doc)
-    report, link, original = cdr_quality(platform=platform, version=version, doc=doc, raw=body, found=found)
+    report, link, original, check = cdr_quality(platform=platform, version=version, doc=doc, raw=body, found=found)
     receiver_id, party = token_receiver_found(found, routing=routing, cdr_token=doc["cdr_token"])
     cdr = Cdr(
         owner=platform,
@@ -76,6 +79,7 @@ def cdr_create(
         version=version,
     )
     _fill(cdr, doc, report, link, original)
+    _fill_pricing(cdr, check)
     queue = enqueue_statement(
         receiver_id=receiver_id, module=MODULE, object_key=cdr.object_key, correlation_id=correlation_id
     )
@@ -99,14 +103,15 @@ def cdr_lookups(*, country_code: str, party_id: str, doc: Doc, routing: RoutingH
             country_code=country_code, party_id=party_id, location_id=location["id"], evse_uid=location["evse_uid"]
         ),
         **receiver_lookups(routing=routing, cdr_token=doc["cdr_token"]),
+        **pricing_lookups(country_code=country_code, party_id=party_id, doc=doc),
     }
 
 
 def cdr_quality(
     *, platform: Platform, version: str, doc: Doc, raw: Any, found: dict[str, Any]
-) -> tuple[Report, Link, Cdr | None]:
-    """The quality report of a CDR, its Session link and the CDR it credits (raises 2001 when rejected);
-    ``found``: the rows of ``cdr_lookups``."""
+) -> tuple[Report, Link, Cdr | None, PriceCheck | None]:
+    """The quality report of a CDR, its Session link, the CDR it credits and its tariff check (raises 2001
+    when rejected); ``found``: the rows of ``cdr_lookups``."""
     country_code, party_id = doc["country_code"].upper(), doc["party_id"].upper()
     report = cdr_report(doc, raw, version=version, lenient=platform.strictness == "lenient")
     link = cdr_link(found)
@@ -120,8 +125,17 @@ def cdr_quality(
             f"EVSE {location['evse_uid']} of location {location['id']} is unknown",
         )
     error_record_issues(report, doc, error_records_named(doc))
+    check = cdr_price_check(report, doc, found)
     enforce(report, strictness=platform.strictness)
-    return report, link, original
+    return report, link, original, check
+
+
+def _fill_pricing(cdr: Cdr, check: PriceCheck | None) -> None:
+    """The tariff check's breakdown goes into the document (``cost_breakdown``), its difference to a column."""
+    if check is None:
+        return
+    cdr.document = {**cdr.document, BREAKDOWN_FIELD: check.document()}
+    cdr.cost_difference = check.cost_difference
 
 
 def _duplicate(country_code: str, party_id: str, doc: Doc) -> CdrResult:

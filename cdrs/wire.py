@@ -15,6 +15,7 @@ Liberal exceptions, deliberately:
 The chargex-errors extension fields (``CdrExtension``: the Session ones plus ``session_type``) are handled as
 for Sessions (``sessions.wire``): validated by their own model, kept in the canonical document, stripped in
 ``render_cdr_for`` for receivers that did not opt in. ``credit_reference_id`` is standard OCPI and always sent.
+``cost_breakdown`` (the hub's own tariff check, added after parsing) is rendered and stripped the same way.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from sessions.wire import SessionExtension, parse_extension
 from tariffs.wire import Tariff221, Tariff230, TaxIncluded, tariff_from_221, tariff_to_221
 
 Doc = dict[str, Any]
+BREAKDOWN_FIELD = "cost_breakdown"  # the hub's tariff check (cdrs.pricing), an extension field, never parsed
 
 PRICE_FIELDS = (
     "total_cost",
@@ -201,7 +203,8 @@ def render_cdr(doc: Doc, version: str) -> Doc:
     else:
         converted = {**doc, "charging_periods": charging_periods_for(doc.get("charging_periods"), V230)}
         rendered = render(model.model_validate(converted))
-    return add_unknown({**rendered, **parse_extension(CdrExtension, doc)}, doc, version, model)
+    breakdown = {BREAKDOWN_FIELD: doc[BREAKDOWN_FIELD]} if doc.get(BREAKDOWN_FIELD) else {}
+    return add_unknown({**rendered, **parse_extension(CdrExtension, doc), **breakdown}, doc, version, model)
 
 
 def render_cdr_for(doc: Doc, version: str, platform: Any) -> Doc:

@@ -19,8 +19,14 @@ EXTENSION_VERSION = "1.0"
 
 # V2G energy fields and the error summary, added to Session and CDR.
 SESSION_EXTENSION_FIELDS: tuple[str, ...] = ("energy_exported_kwh", "direction", "error_records")
-# On CDRs additionally session_type; credit_reference_id is standard OCPI (checked, not added).
-CDR_EXTENSION_FIELDS: tuple[str, ...] = (*SESSION_EXTENSION_FIELDS, "session_type", "credit_reference_id")
+# On CDRs additionally session_type and the hub's cost_breakdown (the tariff check, docs/modules/tariffs.md);
+# credit_reference_id is standard OCPI (checked, not added).
+CDR_EXTENSION_FIELDS: tuple[str, ...] = (
+    *SESSION_EXTENSION_FIELDS,
+    "session_type",
+    "cost_breakdown",
+    "credit_reference_id",
+)
 EXTENSION_FIELDS: tuple[str, ...] = CDR_EXTENSION_FIELDS
 STANDARD_OCPI_FIELDS: frozenset[str] = frozenset({"credit_reference_id"})
 STRIPPED_FIELDS: tuple[str, ...] = tuple(name for name in EXTENSION_FIELDS if name not in STANDARD_OCPI_FIELDS)

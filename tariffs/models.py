@@ -49,3 +49,27 @@ class Tariff(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class TariffVersion(models.Model):
+    """Every accepted version of a Tariff (each applied PUT), kept so that a CDR is priced with the version
+    that was valid when its session started (``tariffs.selectors.tariff_version_lookup``)."""
+
+    tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="versions")
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    tariff_key = models.CharField(max_length=36)
+    received_at = models.DateTimeField(help_text="When the hub accepted this version.")
+    last_updated = models.DateTimeField()
+    start_date_time = models.DateTimeField(null=True, blank=True)
+    end_date_time = models.DateTimeField(null=True, blank=True)
+    document = models.JSONField(help_text="Canonical (2.3.0-shaped) Tariff as accepted.")
+
+    class Meta:
+        ordering = ["country_code", "party_id", "tariff_key", "-received_at"]
+        indexes = [
+            models.Index(fields=["country_code", "party_id", "tariff_key", "received_at"], name="tariff_version_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}/{self.party_id}/{self.tariff_key} @ {self.received_at:%Y-%m-%d %H:%M:%S}"

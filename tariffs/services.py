@@ -3,7 +3,8 @@
 One transaction per push (row + one outbox Delivery per receiver). The URL's country_code/party_id must be
 one of the caller's CPO roles and the ids in the URL must equal the body; an update older than the stored
 Tariff, or identical to it, is acknowledged but neither applied nor forwarded. DELETE is a soft delete so
-that the delete itself can be pushed; a later PUT brings the Tariff back.
+that the delete itself can be pushed; a later PUT brings the Tariff back. Every applied PUT is also kept as
+a ``TariffVersion`` (the history that prices older CDRs).
 
 Targeted push (ocpi/ocpi #507/#508): a PUT whose ``OCPI-to-*`` names one receiver (not the hub) goes to that
 receiver only and is kept out of everyone else's GET of all Tariffs; each PUT routes again (the last one
@@ -12,6 +13,7 @@ decides); a DELETE goes where the Tariff went.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -27,7 +29,7 @@ from parties.routing import is_hub, resolve_receiver
 from parties.services.delivery import delivery_broadcast, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from tariffs.lock_objects import tariff_lock
-from tariffs.models import Tariff
+from tariffs.models import Tariff, TariffVersion
 from tariffs.wire import parse_tariff
 
 MODULE = "tariffs"
@@ -76,10 +78,31 @@ def tariff_put(
         tariff.target_country_code = target_party.country_code if target_party else ""
         tariff.target_party_id = target_party.party_id if target_party else ""
         tariff.save()
+        tariff_version_keep(tariff)
         tariff_broadcast(tariff=tariff, exclude=platform, correlation_id=correlation_id)
         return PushResult(applied=True)
 
     return atomic_with_retry(put)
+
+
+def tariff_version_keep(tariff: Tariff) -> TariffVersion:
+    """Keep the Tariff's state just accepted as one more version (its history prices older CDRs)."""
+    document = tariff.document
+    return TariffVersion.objects.create(
+        tariff=tariff,
+        country_code=tariff.country_code,
+        party_id=tariff.party_id,
+        tariff_key=tariff.tariff_key,
+        received_at=timezone.now(),
+        last_updated=tariff.last_updated,
+        start_date_time=_optional_time(document.get("start_date_time")),
+        end_date_time=_optional_time(document.get("end_date_time")),
+        document=document,
+    )
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
 
 
 def tariff_delete(

@@ -19,6 +19,7 @@ from sessions.tests.charging import (
     deliver_pending,
     example,
     period,
+    price,
     register,
     session_body,
     without,
@@ -256,6 +257,8 @@ def test_quality_summary_and_admin_views(parties, client):
                 period("2024-05-01T10:00:00Z", TIME=1.5),
                 period("2024-05-01T11:30:00Z", PARKING_TIME=0.5),
             ],
+            total_cost=price("2.2.1", 1.0, 0.21),  # its tariff prices only the parking: 0.5 h x 2.00
+            total_energy_cost=price("2.2.1", 0.0),
         ),
     )
     _post(cpo, cdr_body(cdr_id="LOOSE", session_id=None, cdr_location=dict(cdr_body()["cdr_location"], evse_uid="E9")))

@@ -169,13 +169,18 @@ def test_cdrs_carry_extension_fields_only_to_the_emsp_that_opted_in(parties):
     assert post_cdr(cpo, for_y)["status_code"] == 1000
     credit = cdr_body(cdr_id="CDR2-C", session_id=None, cdr_token=cdr_token(EMSP_Y), credit=True)
     assert post_cdr(cpo, {**credit, "credit_reference_id": "CDR2", "session_type": "FAILED"})["status_code"] == 1000
-    assert extension_of(Cdr.objects.get(cdr_id="CDR2").document, CDR_EXTENSION_FIELDS) == extension
+    stored = Cdr.objects.get(cdr_id="CDR2").document
+    breakdown = stored["cost_breakdown"]  # the hub's tariff check, an extension field too
+    assert extension_of(stored, CDR_EXTENSION_FIELDS) == {**extension, "cost_breakdown": breakdown}
     assert deliver_pending("cdrs") == ["succeeded"] * 3
 
     pushed_x = emsp_x.requests_to("cdrs", "POST")[-1].body
-    assert extension_of(pushed_x, CDR_EXTENSION_FIELDS) == extension
+    assert extension_of(pushed_x, CDR_EXTENSION_FIELDS) == {**extension, "cost_breakdown": breakdown}
     validate_object("2.3.0", "cdr", pushed_x)
-    assert extension_of(sender_list(emsp_x, "cdrs")[0], CDR_EXTENSION_FIELDS) == extension
+    assert extension_of(sender_list(emsp_x, "cdrs")[0], CDR_EXTENSION_FIELDS) == {
+        **extension,
+        "cost_breakdown": breakdown,
+    }
 
     to_y = [request.body for request in emsp_y.requests_to("cdrs", "POST")]
     for payload in [*to_y, *sender_list(emsp_y, "cdrs")]:
@@ -277,8 +282,9 @@ def test_v2g_and_session_type_warnings_are_stored_and_told_to_the_cpo(parties):
     assert warnings == {
         "CDR1": "|ENERGY_EXPORT_MISMATCH|SESSION_UNLINKED|",
         "CDR2": "|DIRECTION_MISMATCH|SESSION_UNLINKED|",
-        "CDR3": "|SESSION_UNLINKED|ZERO_ENERGY|",
-        "CDR4": "|SESSION_UNLINKED|",
+        # CDR3 and CDR4 bill 5.00 for what their tariff prices at 1.00 (parking only): COST_MISMATCH
+        "CDR3": "|COST_MISMATCH|SESSION_UNLINKED|ZERO_ENERGY|",
+        "CDR4": "|COST_MISMATCH|SESSION_UNLINKED|",
         "CDR5": "|SESSION_UNLINKED|",
     }
     session = put_session(cpo, session_body(direction="EXPORT"))  # 2 kWh charged

@@ -94,7 +94,12 @@ def test_opt_in_and_stripping():
     assert strip_extension_fields(doc, plain) == {"id": "C1", "total_energy": 3.0, "credit_reference_id": "C0"}
     assert "credit_reference_id" in doc  # the input is not modified
     assert SESSION_EXTENSION_FIELDS == ("energy_exported_kwh", "direction", "error_records")
-    assert set(CDR_EXTENSION_FIELDS) == {*SESSION_EXTENSION_FIELDS, "session_type", "credit_reference_id"}
+    assert set(CDR_EXTENSION_FIELDS) == {
+        *SESSION_EXTENSION_FIELDS,
+        "session_type",
+        "cost_breakdown",
+        "credit_reference_id",
+    }
 
 
 # --- renderer -------------------------------------------------------------------------------------------------

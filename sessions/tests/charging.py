@@ -85,8 +85,31 @@ def session_body(
     return body
 
 
+def cdr_tariff(version: str = "2.2.1", *, cpo: dict[str, Any] = CPO_A) -> dict[str, Any]:
+    """The tariff of ``cdr_body``: ENERGY 0.40/kWh and PARKING_TIME 2.00/h, 21 % VAT, no steps."""
+    tariff: dict[str, Any] = {
+        "country_code": cpo["country_code"],
+        "party_id": cpo["party_id"],
+        "id": "TARIFF1",
+        "currency": "EUR",
+        "elements": [
+            {
+                "price_components": [
+                    {"type": "ENERGY", "price": 0.4, "vat": 21.0, "step_size": 1},
+                    {"type": "PARKING_TIME", "price": 2.0, "vat": 21.0, "step_size": 1},
+                ]
+            }
+        ],
+        "last_updated": "2024-04-01T00:00:00Z",
+    }
+    if version != "2.2.1":
+        tariff["tax_included"] = "NO"
+    return tariff
+
+
 def cdr_body(version: str = "2.2.1", *, cpo: dict[str, Any] = CPO_A, cdr_id: str = "CDR1", **changes: Any) -> dict:
-    """A valid, quality-clean CDR of session S1: 10 kWh in 1.5 h charging + 0.5 h parking, 5.00 EUR."""
+    """A valid, quality-clean CDR of session S1: 10 kWh in 1.5 h charging + 0.5 h parking, 5.00 EUR (its
+    tariff ``cdr_tariff`` embedded: 10 x 0.40 + 0.5 x 2.00 = 5.00, 6.05 with 21 % VAT)."""
     body: dict[str, Any] = {
         "country_code": cpo["country_code"],
         "party_id": cpo["party_id"],
@@ -110,6 +133,7 @@ def cdr_body(version: str = "2.2.1", *, cpo: dict[str, Any] = CPO_A, cdr_id: str
             "connector_power_type": "AC_3_PHASE",
         },
         "currency": "EUR",
+        "tariffs": [cdr_tariff(version, cpo=cpo)],
         "charging_periods": [
             period(START, ENERGY=10.0, TIME=1.5),
             period("2024-05-01T11:30:00Z", PARKING_TIME=0.5),
