@@ -110,13 +110,15 @@ def test_platforms_quality_warnings_and_open_error_records(client):
     common = {"owner": cpo, "country_code": "NL", "party_id": "CPO", "last_updated": now, "document": {}}
     for number, codes in enumerate(["|ENERGY_MISMATCH|", "|ENERGY_MISMATCH|NO_CURRENCY|", ""]):
         Session.objects.create(
-            **common, session_id=f"S{number}", session_key=f"S{number}", receiver=cpo, receiver_country_code="NL", receiver_party_id="EMS",
+            **common, session_id=f"S{number}", session_key=f"S{number}", receiver=cpo,
+            receiver_country_code="NL", receiver_party_id="EMS",
             status="ACTIVE", start_date_time=now, token_uid_key="T", location_key="L", evse_uid_key="E",
             warning_codes=codes,
         )  # fmt: skip
     for number, cleared in enumerate([None, None, now]):
         ErrorRecord.objects.create(
-            **common, record_id=f"E{number}", record_key=f"E{number}", location_id="L", evse_uid="E", scheme="MREC", code="CX001",
+            **common, record_id=f"E{number}", record_key=f"E{number}", location_id="L", evse_uid="E",
+            scheme="MREC", code="CX001",
             source="EVSE", severity=2, occurred_at=now - dt.timedelta(hours=1), cleared_at=cleared,
         )  # fmt: skip
     text = client.get("/metrics").content.decode()
