@@ -4,22 +4,12 @@ run``, ``manage.py check``); an error under ``manage.py check --deploy``."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-
-def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from ocpi_hub.api.versions import is_loopback_url
 
 
 def _problems() -> list[tuple[str, str, str]]:
