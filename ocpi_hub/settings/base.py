@@ -187,6 +187,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["ocpi_hub.formats"]  # the admin shows times with seconds and the zone (UTC)
 USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
