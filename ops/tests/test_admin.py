@@ -7,7 +7,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from cdrs.models import Cdr
 from ops.tests import builders
 from parties.models import DeliveryStatus
 
@@ -26,7 +28,7 @@ def hub_state():
     builders.delivery(quiet, "NL/CPO/L1", DeliveryStatus.SUCCEEDED)
     for number in range(4):
         builders.session(cpo, quiet, number, codes="|ENERGY_MISMATCH|" if number == 0 else "")
-    builders.cdr(cpo, quiet, 1, codes="|NO_CURRENCY|")
+    builders.cdr(cpo, quiet, 1, codes="|COST_MISMATCH|")
     builders.cdr(cpo, quiet, 2)
     builders.error_record(cpo, 1)
     builders.error_record(cpo, 2, open_=False)
@@ -91,3 +93,31 @@ def test_deliveries_show_receiver_names_utc_times_with_seconds_and_no_next_attem
     delivery = hub_state["flagged"].deliveries.get(object_key="NL/CPO/L2")
     page = admin_client.get(reverse("admin:parties_delivery_change", args=[delivery.pk])).content.decode()
     assert "-&gt; eMSP Flagged (failed)" in page
+
+
+def test_the_data_quality_summary_covers_sessions_and_cdrs_with_shares_range_and_trend(admin_client, hub_state):
+    cpo, quiet = hub_state["cpo"], hub_state["quiet"]
+    old = builders.cdr(cpo, quiet, 3, codes="|COST_MISMATCH|")
+    Cdr.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
+    url = reverse("admin:cdrs_cdr_quality_summary")
+    html = admin_client.get(url).content.decode()
+    today = timezone.now().date()
+    start = today - dt.timedelta(days=29)
+    assert f"Received from {start:%Y-%m-%d} to {today:%Y-%m-%d}" in _text(html)
+    sessions = _text(html.split('id="quality-summary-sessions"')[1].split("</table>")[0])
+    assert "NL/CPO 4 1 25.0 % 1" in sessions  # 4 sessions, 1 with warnings, ENERGY_MISMATCH 1
+    cdrs = _text(html.split('id="quality-summary-cdrs"')[1].split("</table>")[0])
+    assert "NL/CPO 2 1 50.0 % 1" in cdrs  # the 40-day-old CDR is outside the range
+    trend = _text(html.split('id="quality-trend-cdrs"')[1].split("</table>")[0])
+    assert f"{today:%Y-%m-%d} 2 1 50.0 %" in trend
+    assert f"{start:%Y-%m-%d} 0 0 -" in trend
+    wider = admin_client.get(url, {"from": f"{today - dt.timedelta(days=45):%Y-%m-%d}", "to": f"{today:%Y-%m-%d}"})
+    cdrs = _text(wider.content.decode().split('id="quality-summary-cdrs"')[1].split("</table>")[0])
+    assert "NL/CPO 3 2 66.7 % 2" in cdrs
+
+
+def test_session_and_cdr_lists_show_the_warning_codes(admin_client, hub_state):
+    sessions = admin_client.get(reverse("admin:ocpi_sessions_session_changelist")).content.decode()
+    assert 'class="field-warning_list">ENERGY_MISMATCH</td>' in sessions
+    cdrs = admin_client.get(reverse("admin:cdrs_cdr_changelist")).content.decode()
+    assert 'class="field-warning_list">COST_MISMATCH</td>' in cdrs

@@ -108,7 +108,7 @@ def test_platforms_quality_warnings_and_open_error_records(client):
     Platform.objects.create(name="Gone", status=ConnectionStatus.OFFLINE)
     now = timezone.now()
     common = {"owner": cpo, "country_code": "NL", "party_id": "CPO", "last_updated": now, "document": {}}
-    for number, codes in enumerate(["|ENERGY_MISMATCH|", "|ENERGY_MISMATCH|NO_CURRENCY|", ""]):
+    for number, codes in enumerate(["|ENERGY_MISMATCH|", "|ENERGY_MISMATCH|COST_MISMATCH|", ""]):
         Session.objects.create(
             **common, session_id=f"S{number}", session_key=f"S{number}", receiver=cpo,
             receiver_country_code="NL", receiver_party_id="EMS",
@@ -125,5 +125,5 @@ def test_platforms_quality_warnings_and_open_error_records(client):
     assert value(text, "ocpi_hub_platforms", status="CONNECTED") == 1
     assert value(text, "ocpi_hub_platforms", status="OFFLINE") == 1
     assert value(text, "ocpi_hub_quality_warnings", object="session", code="ENERGY_MISMATCH") == 2
-    assert value(text, "ocpi_hub_quality_warnings", object="session", code="NO_CURRENCY") == 1
+    assert value(text, "ocpi_hub_quality_warnings", object="session", code="COST_MISMATCH") == 1
     assert value(text, "ocpi_hub_error_records_open", scheme="MREC", code="CX001") == 2
