@@ -68,3 +68,19 @@ def test_the_json_formatter_adds_the_bound_context_and_redacts_secrets():
     assert line["token"] == line["authorization"] == "[redacted]"
     assert line["status"] == 200
     assert "request_id" not in _format({})  # outside a request: no stale context
+
+
+def test_a_celery_worker_logs_json_lines_too(transactional_db):
+    from conftest import Worker
+
+    worker = Worker("http://127.0.0.1:9", extra_env={"OCPI_HUB_LOG_FORMAT": "json"})
+    try:
+        worker.start()
+        output = worker.log.read_text(errors="replace")
+    finally:
+        worker.stop()
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    ready = [record for record in records if record["message"].endswith("ready.")]
+    assert len(ready) == 1
+    assert ready[0]["level"] == "INFO"
+    assert ready[0]["logger"].startswith("celery")
