@@ -19,11 +19,9 @@ QUIET_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")  # probes and scra
 
 
 def _object_key(view_kwargs: dict[str, Any]) -> str:
-    """country_code/party_id/id of the object a module view works on, as far as the URL names it."""
-    parts = [str(view_kwargs[name]) for name in ("country_code", "party_id") if name in view_kwargs]
-    ids = [str(value) for name, value in view_kwargs.items() if name.endswith("_id") and name != "party_id"]
-    ids += [str(view_kwargs[name]) for name in ("uid", "evse_uid", "connector_id") if name in view_kwargs]
-    return "/".join(parts + ids)
+    """country_code/party_id/id/... of the object a module view works on, as far as the URL names it (the
+    URL's own order: location_id, evse_uid, connector_id)."""
+    return "/".join(str(value) for name, value in view_kwargs.items() if name != "version")
 
 
 class OpsMiddleware:

@@ -84,3 +84,11 @@ def test_a_celery_worker_logs_json_lines_too(transactional_db):
     assert len(ready) == 1
     assert ready[0]["level"] == "INFO"
     assert ready[0]["logger"].startswith("celery")
+
+
+def test_the_object_key_follows_the_url():
+    from ops.middleware import _object_key
+
+    kwargs = {"version": "2.2.1", "country_code": "NL", "party_id": "CPO", "location_id": "L1", "evse_uid": "E1"}
+    assert _object_key({**kwargs, "connector_id": "2"}) == "NL/CPO/L1/E1/2"
+    assert _object_key({"version": "2.3.0"}) == ""
