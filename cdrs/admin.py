@@ -1,8 +1,10 @@
 """Read-only admin of CDRs: quality warnings (filter by code), Session links (unlinked CDRs), and the
-per-CPO quality summary page (``quality-summary/``: number of CDRs per warning code)."""
+data-quality summary page (``quality-summary/``: Sessions and CDRs per CPO and warning code, in a date range,
+with the per-day share carrying warnings)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import admin
@@ -10,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -17,7 +20,8 @@ from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from cdrs.models import Cdr, LinkMethod
 from cdrs.pricing import cost_rows
 from cdrs.quality import CATALOG, WARNING_CODES
-from cdrs.selectors import cdr_warning_summary
+from cdrs.selectors import warning_summary, warning_trend
+from sessions.models import Session
 
 
 class LinkFilter(admin.SimpleListFilter):
@@ -50,7 +54,7 @@ class CdrAdmin(ChargingRecordAdmin):
         "currency",
         "link_method",
         "credit",
-        "warning_count",
+        "warning_list",
     )
     list_filter = (WarningCodeFilter, LinkFilter, "credit", "version", "receiver")
     search_fields = ("cdr_id", "country_code", "party_id", "token_uid_key", "session_ref")
@@ -115,21 +119,57 @@ class CdrAdmin(ChargingRecordAdmin):
         return [summary, *super().get_urls()]
 
     def quality_summary(self, request: HttpRequest) -> HttpResponse:
-        """Per CPO: CDRs in total, with warnings, and per warning code."""
-        owner = request.GET.get("cpo", "")
+        """Sessions and CDRs received in a date range: per CPO in total, with warnings (and in percent), per
+        warning code; and the share with warnings per day."""
+        owner = request.GET.get("cpo", "").strip()
         country_code, _, party_id = owner.partition("/")
-        rows = cdr_warning_summary(country_code=country_code or None, party_id=party_id or None)
-        codes = [code for code in WARNING_CODES if any(row["warnings"][code] for row in rows)]
+        start, end, error = _date_range(request)
+        scope = {"country_code": country_code or None, "party_id": party_id or None}
         context = {
             **self.admin_site.each_context(request),
-            "title": "CDR quality per CPO",
+            "title": "Data quality of Sessions and CDRs",
             "opts": self.model._meta,
-            "codes": [(code, CATALOG[code][1]) for code in codes],
-            "rows": [{**row, "cells": [row["warnings"][code] for code in codes]} for row in rows],
             "cpo": owner,
+            "start": start,
+            "end": end,
+            "range_error": error,
+            "sections": [_quality_section(name, model, start, end, scope) for name, model in QUALITY_MODELS],
         }
         return TemplateResponse(request, "admin/cdrs/cdr/quality_summary.html", context)
 
 
 def _amount(value: Any) -> str:
     return "-" if value is None else f"{float(value):.4f}"
+
+
+QUALITY_MODELS = (("Sessions", Session), ("CDRs", Cdr))
+DEFAULT_DAYS = 30
+
+
+def _date_range(request: HttpRequest) -> tuple[date, date, str]:
+    """The ``from``/``to`` days (UTC, inclusive) asked for; the last 30 days by default."""
+    today = timezone.now().date()
+    try:
+        end = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else today
+        start = (
+            date.fromisoformat(request.GET["from"]) if request.GET.get("from") else end - timedelta(DEFAULT_DAYS - 1)
+        )
+    except ValueError:
+        return today - timedelta(DEFAULT_DAYS - 1), today, "Dates are YYYY-MM-DD; showing the last 30 days."
+    if start > end or (end - start).days > 366:
+        return today - timedelta(DEFAULT_DAYS - 1), today, "A range is at most a year; showing the last 30 days."
+    return start, end, ""
+
+
+def _quality_section(name: str, model: Any, start: date, end: date, scope: dict[str, Any]) -> dict[str, Any]:
+    first = datetime.combine(start, time.min, tzinfo=UTC)
+    after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    rows = warning_summary(model, start=first, end=after, **scope)
+    codes = [code for code in WARNING_CODES if any(row["warnings"][code] for row in rows)]
+    return {
+        "name": name,
+        "codes": [(code, CATALOG[code][1]) for code in codes],
+        "rows": [{**row, "cells": [row["warnings"][code] for code in codes]} for row in rows],
+        "trend": warning_trend(model, start=start, end=end, **scope),
+        "changelist": "admin:cdrs_cdr_changelist" if model is Cdr else "admin:ocpi_sessions_session_changelist",
+    }

@@ -49,8 +49,9 @@ class ChargingRecordAdmin(ReadOnlyAdmin):
         return f"{obj.receiver_country_code}/{obj.receiver_party_id}"
 
     @admin.display(description="warnings")
-    def warning_count(self, obj: Any) -> int:
-        return len(obj.quality_warnings or [])
+    def warning_list(self, obj: Any) -> str:
+        """The warning codes it carries (each once), e.g. ``ENERGY_MISMATCH, NO_CURRENCY``; "-" for none."""
+        return ", ".join(code for code in obj.warning_codes.split("|") if code) or "-"
 
     @admin.display(description="quality warnings")
     def warnings(self, obj: Any) -> str:

@@ -109,8 +109,8 @@ def dashboard_context(figures: dict[str, Figure]) -> dict[str, Any]:
         "errors_legend": charts.legend(figures["errors_per_code"]),
         "clear_bars": charts.bars(figures["time_to_clear"], value=5),
         "evse_bars": charts.bars(figures["top_evses"]),
-        "cpo_bars": charts.bars(figures["session_success_cpo"], value=3, scale=1.0),
-        "location_bars": charts.bars(figures["session_success_location"], value=3, scale=1.0),
+        "cpo_bars": charts.bars(figures["session_success_cpo"], value=3, scale=1.0, as_percent=True),
+        "location_bars": charts.bars(figures["session_success_location"], value=3, scale=1.0, as_percent=True),
         "availability_bars": charts.availability_bars(figures["evse_availability"]),
         "open_total": sum(row[2] for row in figures["open_errors"].rows),
     }

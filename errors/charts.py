@@ -26,6 +26,8 @@ PALETTE = (
     "#8d6e63",
 )
 WIDTH, HEIGHT, MARGIN = 720, 220, 30
+AXIS = 18  # room under the columns for the dated x-axis
+AXIS_LABELS = 6  # at most this many dates along the x-axis
 
 
 def colour(index: int) -> str:
@@ -42,6 +44,7 @@ def errors_over_time_svg(figure: Figure) -> SafeString:
     bars: list[SafeString] = []
     for index, row in enumerate(figure.rows):
         bars += _column(index, row, codes, step, peak)
+    bars += _x_axis([row[0] for row in figure.rows], step)
     return format_html(
         '<svg class="errors-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" '
         'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">'
@@ -49,7 +52,7 @@ def errors_over_time_svg(figure: Figure) -> SafeString:
         '<text x="0" y="12" font-size="11">{}</text><text x="0" y="{}" font-size="11">0</text>{}</svg>',
         figure.title,
         WIDTH,
-        HEIGHT,
+        HEIGHT + AXIS,
         MARGIN,
         HEIGHT - 1,
         WIDTH,
@@ -58,6 +61,28 @@ def errors_over_time_svg(figure: Figure) -> SafeString:
         HEIGHT - 2,
         mark_safe("".join(bars)),  # noqa: S308 - each piece built with format_html
     )
+
+
+def axis_label(bucket: str, *, hourly: bool) -> str:
+    """``2026-12-03T14:00:00Z`` -> ``2026-12-03`` (daily or weekly buckets) or ``12-03 14:00`` (hourly)."""
+    day, _, clock = bucket.partition("T")
+    return f"{day[5:]} {clock[:5]}" if hourly else day
+
+
+def _x_axis(buckets: list[str], step: float) -> list[SafeString]:
+    """Dates under the first column, the last one and evenly spaced ones between (at most AXIS_LABELS)."""
+    hourly = len({bucket.partition("T")[0] for bucket in buckets}) < len(buckets)
+    every = max(1, -(-len(buckets) // AXIS_LABELS))
+    shown = sorted({*range(0, len(buckets), every), len(buckets) - 1})
+    return [
+        format_html(
+            '<text class="x-label" x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>',
+            f"{min(max(MARGIN + (index + 0.5) * step, MARGIN + 28), WIDTH - 28):.1f}",
+            HEIGHT + AXIS - 4,
+            axis_label(buckets[index], hourly=hourly),
+        )
+        for index in shown
+    ]
 
 
 def _column(index: int, row: list[Any], codes: list[str], step: float, peak: int) -> list[SafeString]:
@@ -98,14 +123,23 @@ class Bar:
     label: str
     value: Any
     percent: float  # 0-100, width of the bar
+    display: str = ""  # the value as shown ("" = the value itself)
 
 
-def bars(figure: Figure, *, label: int = 0, value: int = 1, scale: float | None = None) -> list[Bar]:
-    """One horizontal CSS bar per row: ``value`` relative to ``scale`` (default: the largest value)."""
+def bars(
+    figure: Figure, *, label: int = 0, value: int = 1, scale: float | None = None, as_percent: bool = False
+) -> list[Bar]:
+    """One horizontal CSS bar per row: ``value`` relative to ``scale`` (default: the largest value);
+    ``as_percent``: the value is a share (0..1), shown as a percentage."""
     values = [row[value] or 0 for row in figure.rows]
     top = scale if scale is not None else max(values, default=0)
     return [
-        Bar(str(row[label]), row[value], round(100 * (amount / top), 1) if top else 0.0)
+        Bar(
+            str(row[label]),
+            row[value],
+            round(100 * (amount / top), 1) if top else 0.0,
+            f"{100 * row[value]:.1f} %" if as_percent and row[value] is not None else "",
+        )
         for row, amount in zip(figure.rows, values, strict=True)
     ]
 

@@ -49,6 +49,18 @@ class Figure:
     columns: list[str]
     rows: list[list[Any]]
 
+    @property
+    def display_rows(self) -> list[list[Any]]:
+        """The rows for people: shares (columns ``*_rate``, ``*_share``, 0..1) as percentages."""
+        shares = [column.endswith(("_rate", "_share")) for column in self.columns]
+        return [
+            [
+                f"{100 * cell:.1f} %" if is_share and isinstance(cell, float | int) else cell
+                for cell, is_share in zip(row, shares, strict=True)
+            ]
+            for row in self.rows
+        ]
+
 
 def bucket_size(start: datetime, end: datetime) -> timedelta:
     """Hours for up to two days, days for up to 62 days, weeks beyond."""

@@ -29,6 +29,7 @@ urlpatterns = [
     path("ocpi/versions", party_views.VersionsApi.as_view(), name="versions"),
     path("ocpi/<ocpiv:version>", party_views.VersionDetailsApi.as_view(), name="version-details"),
     path("ocpi/<ocpiv:version>/", include(module_urls)),
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
     *schema_urlpatterns,
     path("ocpi/bench/", include("ocpi_hub.api.bench")),  # empty unless settings.OCPI_HUB_BENCH_ENDPOINT

@@ -7,6 +7,7 @@ are never shown except token A, once, on the page that created it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -17,8 +18,9 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
@@ -34,6 +36,7 @@ from parties.models import (
     Platform,
     PlatformRole,
 )
+from parties.selectors import delivery_summary, format_duration
 from parties.services.clientinfo import platform_set_status
 from parties.services.credentials import (
     hub_refresh_endpoints,
@@ -86,8 +89,9 @@ class PlatformAdmin(admin.ModelAdmin):
         "version",
         "roles_summary",
         "last_seen_at",
-        "needs_attention",
+        "attention",
         "pending_deliveries",
+        "failed_deliveries",
         "dead_deliveries",
     )
     list_filter = ("status", "version", "needs_attention", "strictness", "token_base64", "extension_opt_in")
@@ -111,6 +115,7 @@ class PlatformAdmin(admin.ModelAdmin):
         ),
         ("Credentials", {"fields": ("outgoing_token", "token_in_is_registration")}),
         ("Attention", {"fields": ("needs_attention", "attention_reason", "unauthorized_count")}),
+        ("Deliveries", {"fields": ("deliveries_summary",)}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
     actions = ("suspend", "reactivate", "rotate_token", "refresh_endpoints", "clear_attention", "reinvite")
@@ -122,6 +127,7 @@ class PlatformAdmin(admin.ModelAdmin):
             .prefetch_related("roles")
             .annotate(
                 pending_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
+                failed_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
                 dead_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.DEAD)),
             )
         )
@@ -154,9 +160,42 @@ class PlatformAdmin(admin.ModelAdmin):
     def pending_deliveries(self, platform: Platform) -> str:
         return _deliveries_link(platform, DeliveryStatus.PENDING, getattr(platform, "pending_count", 0))
 
+    @admin.display(description="Failed", ordering="failed_count")
+    def failed_deliveries(self, platform: Platform) -> str:
+        return _deliveries_link(platform, DeliveryStatus.FAILED, getattr(platform, "failed_count", 0))
+
     @admin.display(description="Dead", ordering="dead_count")
     def dead_deliveries(self, platform: Platform) -> str:
         return _deliveries_link(platform, DeliveryStatus.DEAD, getattr(platform, "dead_count", 0))
+
+    @admin.display(description="Attention", ordering="needs_attention")
+    def attention(self, platform: Platform) -> str:
+        """A warning sign (with the reason as its tooltip) for a platform that needs attention; else nothing."""
+        if not platform.needs_attention:
+            return "-"
+        reason = platform.attention_reason or "needs attention"
+        icon = static("admin/img/icon-alert.svg")
+        return format_html('<img src="{}" alt="Needs attention" title="{}"> {}', icon, reason, reason)
+
+    @admin.display(description="Deliveries to this platform")
+    def deliveries_summary(self, platform: Platform) -> str:
+        summary = delivery_summary(platform=platform)
+        links = format_html_join(
+            ", ",
+            "{}: {}",
+            (
+                (label, _deliveries_link(platform, status, summary.counts.get(status, 0)))
+                for status, label in DeliveryStatus.choices
+            ),
+        )
+        everything = format_html(
+            '<a href="{}?{}">all deliveries</a>',
+            reverse("admin:parties_delivery_changelist"),
+            urlencode({"receiver__id__exact": str(platform.pk)}),
+        )
+        age = summary.oldest_pending_age
+        oldest = f"; oldest pending queued {format_duration(age)} ago" if age is not None else ""
+        return format_html("{} ({}{})", links, everything, oldest)
 
     @admin.display(description="Token we call it with")
     def outgoing_token(self, platform: Platform) -> str:
@@ -277,6 +316,7 @@ def _set_status(platform: Platform, status: str) -> None:
 
 
 def _deliveries_link(platform: Platform, status: str, count: int) -> str:
+    """The count, linked to the Deliveries list filtered on this receiver and status."""
     query = urlencode({"receiver__id__exact": str(platform.pk), "status__exact": status})
     return format_html('<a href="{}?{}">{}</a>', reverse("admin:parties_delivery_changelist"), query, count)
 
@@ -309,7 +349,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "target",
         "status",
         "attempts",
-        "next_attempt_at",
+        "next_attempt",
         "last_http_status",
         "last_ocpi_status",
         "short_error",
@@ -334,6 +374,11 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_redrive_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("parties.change_delivery")
+
+    @admin.display(description="Next attempt", ordering="next_attempt_at")
+    def next_attempt(self, delivery: Delivery) -> datetime | None:
+        """Only a pending delivery has one; a succeeded, failed, dead or superseded one is finished."""
+        return delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None
 
     @admin.display(description="Last error")
     def short_error(self, delivery: Delivery) -> str:

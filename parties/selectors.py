@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from parties.models import ConnectionStatus, InterfaceRole, Platform, PlatformRole
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from parties.models import ConnectionStatus, Delivery, DeliveryStatus, InterfaceRole, Platform, PlatformRole
 from parties.tokens import hash_token
 
 
@@ -50,3 +54,49 @@ def custom_module_opted_in(platform: Platform, identifier: str) -> bool:
     """Whether the hub may advertise its custom module ``identifier`` (e.g. chargex-errors) to ``platform``:
     the platform lists that module in its own version details, or an admin opted it in."""
     return platform.extension_opt_in or platform.lists_module(identifier)
+
+
+@dataclass
+class DeliverySummary:
+    """A receiver's deliveries: how many in each status, and how long the oldest pending one has waited."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    oldest_pending_age: timedelta | None = None
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+
+def delivery_summaries(*, receiver_ids: list[int] | None = None) -> dict[int, DeliverySummary]:
+    """Per receiver id, for every receiver (or those given) that has deliveries (one grouped query)."""
+    now = timezone.now()
+    summaries: dict[int, DeliverySummary] = {}
+    deliveries = (
+        Delivery.objects.all() if receiver_ids is None else Delivery.objects.filter(receiver_id__in=receiver_ids)
+    )
+    rows = deliveries.values("receiver_id", "status").annotate(
+        n=Count("pk"), oldest=Min("queued_at", filter=Q(status=DeliveryStatus.PENDING))
+    )
+    for row in rows.order_by():
+        summary = summaries.setdefault(row["receiver_id"], DeliverySummary())
+        summary.counts[row["status"]] = row["n"]
+        if row["oldest"] is not None:
+            summary.oldest_pending_age = now - row["oldest"]
+    return summaries
+
+
+def delivery_summary(*, platform: Platform) -> DeliverySummary:
+    return delivery_summaries(receiver_ids=[platform.pk]).get(platform.pk, DeliverySummary())
+
+
+def format_duration(age: timedelta) -> str:
+    """A short human duration: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    seconds = int(age.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if minutes < 60:
+        return f"{minutes} min"
+    if hours < 24:
+        return f"{hours} h {minutes % 60} min"
+    return f"{days} d {hours % 24} h"

@@ -17,7 +17,7 @@ class SessionAdmin(ChargingRecordAdmin):
         "start_date_time",
         "end_date_time",
         "last_updated",
-        "warning_count",
+        "warning_list",
     )
     list_filter = (WarningCodeFilter, "status", "receiver")
     search_fields = ("session_id", "country_code", "party_id", "token_uid_key", "location_key", "evse_uid_key")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
+from errors import charts
 from errors.models import ErrorRecord, MrecCode
 
 DASHBOARD = "admin:errors_errorrecord_dashboard"
@@ -66,3 +69,22 @@ def test_dashboard_filters_by_location_and_rejects_a_bad_period(admin_client, re
     garbled = admin_client.get(reverse(DASHBOARD), {"period_start": "yesterday"})
     assert garbled.status_code == 200
     assert "is not an RFC 3339 DateTime" in garbled.content.decode()
+
+
+def test_dashboard_dates_its_x_axis_and_shows_rates_as_percentages(admin_client, reliability_data):
+    response = admin_client.get(reverse(DASHBOARD), {**PERIOD, "cpo": "NL/CPO"})
+    page = response.content.decode()
+    chart = page.split('<svg class="errors-chart"')[1].split("</svg>")[0]
+    labels = re.findall(r'<text class="x-label"[^>]*>([^<]+)</text>', chart)
+    assert labels[0] == "05-01 00:00"  # two days: hourly buckets, labelled day and hour
+    assert labels[-1] == "05-02 23:00"
+    assert 2 <= len(labels) <= 7
+    success = response.context["figures"]["session_success_cpo"]
+    rate = success.rows[0][3]
+    assert f"{100 * rate:.1f} %" in page.split('id="session_success"')[1]  # bar value and table cell
+    assert f"<td>{rate}</td>" not in page
+
+
+def test_axis_labels_are_days_for_daily_buckets():
+    assert charts.axis_label("2024-05-01T00:00:00Z", hourly=False) == "2024-05-01"
+    assert charts.axis_label("2024-05-01T13:00:00Z", hourly=True) == "05-01 13:00"

@@ -19,6 +19,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from ocpi_hub.api.logcontext import log_bind
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -69,6 +71,7 @@ class OcpiTokenAuthentication(BaseAuthentication):
         caller = self._lookup(value)
         if caller is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked token")
+        log_bind(platform=getattr(caller.platform, "pk", None))
         return None, caller
 
     def _lookup(self, value: str) -> Caller | None:

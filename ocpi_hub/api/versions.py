@@ -7,8 +7,10 @@ Apps register their interfaces in ``AppConfig.ready()``. The hub serves both int
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -63,6 +65,17 @@ def base_url() -> str:
 
 def versions_url() -> str:
     return f"{base_url()}/ocpi/versions"
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine only (localhost, 127.0.0.0/8, ::1): no party could reach it."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def version_details_url(version: str) -> str:

@@ -1,13 +1,16 @@
 """Settings of the hub. Everything is driven by environment variables; there is no production file.
 
-Defaults run the hub embedded: a SQLite file under ``var/`` and kombu's filesystem broker, so
+Defaults run the hub embedded: a SQLite file under ``var/`` and the hub's own SQLite-file broker, so
 ``make run`` needs no server. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL and Redis.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -15,33 +18,98 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("OCPI_HUB_VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def setting_error(name: str, value: object, expected: str) -> SystemExit:
+    """A bad environment variable stops the process with one line naming it (no traceback). Exit status 3:
+    gunicorn's master stops instead of restarting workers that cannot boot."""
+    sys.stderr.write(f"Invalid setting {name}={value!r}: expected {expected}\n")
+    return SystemExit(3)
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise setting_error(name, value, "a boolean (1, true, yes, on / 0, false, no, off)")
+    return word in TRUE_WORDS
 
 
 def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise setting_error(name, value, "an integer") from None
 
 
 def env_float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise setting_error(name, value, "a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise setting_error(name, value, "a finite number")
+    return number
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip()
+    if value not in choices:
+        raise setting_error(name, value, f"one of {', '.join(choices)}")
+    return value
+
+
+def env_match(name: str, default: str, pattern: str, expected: str) -> str:
+    """NAME, which must match the regular expression ``pattern`` as a whole."""
+    value = os.environ.get(name, default).strip()
+    if not re.fullmatch(pattern, value):
+        raise setting_error(name, value, expected)
+    return value
 
 
 def env_secret(name: str, default: str | None = None) -> str | None:
     """Read NAME, or the contents of the file named by NAME_FILE."""
     path = os.environ.get(f"{name}_FILE")
     if path:
-        return Path(path).read_text().strip()
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise setting_error(f"{name}_FILE", path, f"a readable file ({exc.strerror})") from None
     return os.environ.get(name, default)
 
 
+def env_database(name: str, default: str, **options: Any) -> dict[str, Any]:
+    value = os.environ.get(name, default)
+    try:
+        return dict(dj_database_url.parse(value, **options))
+    except ValueError as exc:
+        raise setting_error(name, value, f"a database URL ({exc})") from None
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or "insecure-embedded-default-change-me"
+BUILTIN_SECRET_KEY = "insecure-embedded-default-change-me"  # ops.checks warns (errs under --deploy)
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or BUILTIN_SECRET_KEY
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS hardening (docs/operations.md): secure cookies, HSTS, redirect to https.
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,10 +131,12 @@ INSTALLED_APPS = [
     "commands.apps.CommandsConfig",
     "chargingprofiles.apps.ChargingProfilesConfig",
     "errors.apps.ErrorsConfig",
+    "ops.apps.OpsConfig",
 ]
 
 MIDDLEWARE = [
     "ocpi_hub.api.middleware.OcpiRequestIdMiddleware",
+    "ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,10 +168,7 @@ TEMPLATES = [
 
 SQLITE_PATH = VAR_DIR / "hub.sqlite3"
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
-        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
-    )
+    "default": env_database("DATABASE_URL", f"sqlite:///{SQLITE_PATH}", conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60))
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side parameter binding, and psycopg prepares a statement once it has run this many times on a
@@ -122,6 +189,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["ocpi_hub.formats"]  # the admin shows times with seconds and the zone (UTC)
 USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
@@ -150,9 +218,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- The hub's own identity -----------------------------------------------------------------------
-OCPI_HUB_BASE_URL = os.environ.get("OCPI_HUB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
-OCPI_HUB_COUNTRY_CODE = os.environ.get("OCPI_HUB_COUNTRY_CODE", "NL")
-OCPI_HUB_PARTY_ID = os.environ.get("OCPI_HUB_PARTY_ID", "HUB")
+OCPI_HUB_BASE_URL = env_match(
+    "OCPI_HUB_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}", r"https?://[^/\s]+(/\S*)?", "an http(s) URL"
+).rstrip("/")
+OCPI_HUB_COUNTRY_CODE = env_match("OCPI_HUB_COUNTRY_CODE", "NL", r"[A-Za-z]{2}", "a two-letter country code")
+OCPI_HUB_PARTY_ID = env_match("OCPI_HUB_PARTY_ID", "HUB", r"[A-Za-z0-9]{3}", "a three-character party id")
 OCPI_HUB_NAME = os.environ.get("OCPI_HUB_NAME", "OCPI Hub")
 OCPI_HUB_WEBSITE = os.environ.get("OCPI_HUB_WEBSITE", "")
 
@@ -199,15 +269,20 @@ OCPI_HUB_UNAUTHORIZED_FLAG_AFTER = env_int("OCPI_HUB_UNAUTHORIZED_FLAG_AFTER", 3
 # How queued rows reach the workers (parties/services/dispatch.py): "notify" (PostgreSQL only: the outbox
 # statement NOTIFYs, a listener in the Celery worker publishes the tasks) or "on_commit" (the web process
 # publishes each task when its transaction commits; always so on SQLite).
-OCPI_HUB_DISPATCH = os.environ.get("OCPI_HUB_DISPATCH", "notify")
+OCPI_HUB_DISPATCH = env_choice("OCPI_HUB_DISPATCH", "notify", ("notify", "on_commit"))
 
 # --- Still-alive check --------------------------------------------------------------------------
 OCPI_HUB_ALIVE_SILENCE = env_float("OCPI_HUB_ALIVE_SILENCE", 300.0)
 OCPI_HUB_ALIVE_INTERVAL = env_float("OCPI_HUB_ALIVE_INTERVAL", 60.0)
+# Workers and beat write a heartbeat this often (ops/heartbeat.py); /readyz wants one younger than MAX_AGE.
+OCPI_HUB_HEARTBEAT_INTERVAL = env_float("OCPI_HUB_HEARTBEAT_INTERVAL", 10.0)
+OCPI_HUB_HEARTBEAT_MAX_AGE = env_float("OCPI_HUB_HEARTBEAT_MAX_AGE", max(6 * OCPI_HUB_HEARTBEAT_INTERVAL, 30.0))
 
 # --- Celery -------------------------------------------------------------------------------------
 # The embedded default is the hub's own SQLite-file transport (ocpi_hub/broker.py, docs/architecture.md).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "hubqueue://")
+CELERY_BROKER_URL = env_match(
+    "CELERY_BROKER_URL", "hubqueue://", r"[a-z][a-z0-9+.-]*://\S*", "a broker URL such as redis://host:6379/0"
+)
 if CELERY_BROKER_URL.startswith("hubqueue://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "path": os.environ.get("OCPI_HUB_BROKER_PATH", str(VAR_DIR / "broker.sqlite3")),
@@ -224,7 +299,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Deliveries wait on the network: a thread pool keeps many in flight per process.
-CELERY_WORKER_POOL = os.environ.get("OCPI_HUB_WORKER_POOL", "threads")
+CELERY_WORKER_POOL = env_choice("OCPI_HUB_WORKER_POOL", "threads", ("threads", "prefork", "solo", "eventlet", "gevent"))
 CELERY_WORKER_CONCURRENCY = env_int("OCPI_HUB_WORKER_CONCURRENCY", 16)
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
@@ -243,14 +318,35 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": OCPI_HUB_ALIVE_INTERVAL},
     },
     "purge-deliveries": {"task": "parties.tasks.purge_deliveries", "schedule": 3600.0, "options": {"expires": 3600}},
+    "beat-heartbeat": {
+        "task": "ops.tasks.beat_heartbeat",
+        "schedule": OCPI_HUB_HEARTBEAT_INTERVAL,
+        "options": {"expires": OCPI_HUB_HEARTBEAT_INTERVAL},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Operations: health, metrics, logs (ops/) ------------------------------------------------------
+# Who may read /readyz and /metrics: open, token (Authorization: Bearer OCPI_HUB_OPS_TOKEN) or loopback.
+OCPI_HUB_OPS_ACCESS = env_choice("OCPI_HUB_OPS_ACCESS", "loopback", ("open", "token", "loopback"))
+OCPI_HUB_OPS_TOKEN = env_secret("OCPI_HUB_OPS_TOKEN")
+OCPI_HUB_LOG_FORMAT = env_choice("OCPI_HUB_LOG_FORMAT", "plain", ("plain", "json"))
+OCPI_HUB_LOG_LEVEL = env_choice("OCPI_HUB_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+# prometheus-client's multiprocess mode: each web process counts its HTTP requests in files here.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("OCPI_HUB_LOG_LEVEL", "INFO")},
+    "filters": {"context": {"()": "ops.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"},
+        "json": {"()": "ops.logs.HubJsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": OCPI_HUB_LOG_FORMAT, "filters": ["context"]}
+    },
+    "root": {"handlers": ["console"], "level": OCPI_HUB_LOG_LEVEL},
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
 }

@@ -60,7 +60,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.module} {self.object_key} -> {self.receiver_id} ({self.status})"
+        return f"{self.module} {self.object_key} -> {self.receiver} ({self.status})"
 
 
 class DeliveryAttempt(models.Model):

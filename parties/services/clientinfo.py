@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.utils import timezone
@@ -13,6 +14,7 @@ from parties.selectors import receivers_for
 from parties.services.delivery import delivery_enqueue
 
 MODULE = "hubclientinfo"
+logger = logging.getLogger(__name__)
 
 
 def client_info_changed(*, platform: Platform, newly_connected: bool = False) -> None:
@@ -32,9 +34,18 @@ def platform_set_status(*, platform: Platform, status: str) -> bool:
     """Change a platform's connection status; returns whether it changed."""
     if platform.status == status:
         return False
-    platform.status = status
+    previous, platform.status = platform.status, status
     platform.save(update_fields=["status", "updated_at"])
     client_info_changed(platform=platform)
+    extra = {"event": f"platform.{status.lower()}", "platform": platform.pk, "previous_status": previous}
+    logger.log(
+        logging.INFO if status == ConnectionStatus.CONNECTED else logging.WARNING,
+        "Platform %s is now %s (was %s)",
+        platform.name,
+        status,
+        previous,
+        extra=extra,
+    )
     return True
 
 

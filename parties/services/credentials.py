@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 _version_list = TypeAdapter(list[Version])
 
 
+def _event(event: str, platform: Platform) -> dict[str, Any]:
+    """``extra`` of a platform event's log record (never a token)."""
+    return {"event": event, "platform": platform.pk, "platform_name": platform.name, "version": platform.version}
+
+
 @dataclass(frozen=True)
 class PeerVersion:
     version: str
@@ -215,7 +220,7 @@ def credentials_register(*, platform: Platform, version: str, payload: Any) -> d
     peer = discover(credentials.url, credentials.token, raw=not platform.token_base64, version=version)
     token_c = generate_token()
     _save_connection(platform, peer=peer, credentials=credentials, token_in=token_c)
-    logger.info("Platform registered", extra={"platform": platform.pk, "version": version})
+    logger.info("Platform registered", extra=_event("platform.registered", platform))
     return hub_credentials(version=version, token=token_c, for_platform=platform)
 
 
@@ -228,6 +233,7 @@ def credentials_update(*, platform: Platform, version: str, payload: Any) -> dic
     peer = discover(credentials.url, credentials.token, raw=not platform.token_base64, version=version)
     token_c = generate_token()
     _save_connection(platform, peer=peer, credentials=credentials, token_in=token_c)
+    logger.info("Platform updated its credentials (token rotated)", extra=_event("platform.rotated", platform))
     return hub_credentials(version=version, token=token_c, for_platform=platform)
 
 
@@ -241,6 +247,7 @@ def credentials_unregister(*, platform: Platform) -> None:
         platform.status = ConnectionStatus.SUSPENDED
         platform.save(update_fields=["token_in_hash", "token_out", "status", "updated_at"])
         client_info_changed(platform=platform)
+    logger.info("Platform unregistered", extra=_event("platform.unregistered", platform))
 
 
 # --- hub-initiated registration ------------------------------------------------------------------------
@@ -261,7 +268,9 @@ def hub_register(
         platform = Platform.objects.create(name=name or versions_url[:100], token_base64=token_base64)
     try:
         peer = discover(versions_url, token_a, raw=not platform.token_base64)
-        return _send_hub_credentials(platform, peer=peer, method="POST", auth_token=token_a)
+        platform = _send_hub_credentials(platform, peer=peer, method="POST", auth_token=token_a)
+        logger.info("Hub registered with platform", extra=_event("platform.registered", platform))
+        return platform
     except Exception:
         if created:  # a failed first registration leaves nothing behind
             platform.delete()
@@ -279,7 +288,9 @@ def hub_rotate_token(*, platform: Platform) -> Platform:
         raw=not platform.token_base64,
         version=platform.version or None,
     )
-    return _send_hub_credentials(platform, peer=peer, method="PUT", auth_token=platform.token_out)
+    platform = _send_hub_credentials(platform, peer=peer, method="PUT", auth_token=platform.token_out)
+    logger.info("Hub rotated its token with platform", extra=_event("platform.rotated", platform))
+    return platform
 
 
 def _send_hub_credentials(platform: Platform, *, peer: PeerVersion, method: str, auth_token: str) -> Platform:

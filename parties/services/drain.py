@@ -306,9 +306,15 @@ def _track_unauthorized(receiver: Platform, http_status: int) -> None:
     if http_status in (401, 403):  # several implementations answer 403 to a token they do not know
         Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=F("unauthorized_count") + 1)
         limit = settings.OCPI_HUB_UNAUTHORIZED_FLAG_AFTER
-        Platform.objects.filter(pk=receiver.pk, unauthorized_count__gte=limit).update(
+        flagged = Platform.objects.filter(pk=receiver.pk, unauthorized_count__gte=limit).update(
             needs_attention=True, attention_reason=f"answered HTTP 401/403 to {limit} or more pushes in a row"
         )
+        if flagged and not receiver.needs_attention:
+            receiver.needs_attention = True
+            logger.warning(
+                "Platform flagged for attention: HTTP 401/403 in a row",
+                extra={"event": "platform.attention", "platform": receiver.pk},
+            )
     elif receiver.unauthorized_count:
         Platform.objects.filter(pk=receiver.pk).update(unauthorized_count=0)
         receiver.unauthorized_count = 0

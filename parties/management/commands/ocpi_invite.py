@@ -21,12 +21,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         platform, token = platform_invite(name=options["name"], token_base64=not options["raw_tokens"])
-        invitation = {
-            "platform_id": platform.pk,
-            "name": platform.name,
-            "token_a": token,
-            "versions_url": versions.versions_url(),
-        }
+        versions_url = versions.versions_url()
+        invitation = {"platform_id": platform.pk, "name": platform.name, "token_a": token, "versions_url": versions_url}
+        if versions.is_loopback_url(versions_url):
+            self.stderr.write(
+                f"Warning: the versions URL {versions_url} is a loopback address: a party on another "
+                "machine cannot reach it. Set OCPI_HUB_BASE_URL to the hub's public URL."
+            )
         if options["json"]:
             self.stdout.write(json.dumps(invitation))
             return
