@@ -19,6 +19,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from ocpi_hub.api.throttle import auth_failure_record, client_address
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -64,12 +66,15 @@ def header_token(request: Request) -> str | None:
 class OcpiTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[None, Caller] | None:
         value = header_token(request)
+        caller = None if value is None else self._lookup(value)
+        if caller is not None:
+            return None, caller
+        wait = auth_failure_record(client_address(request))
+        if wait is not None:
+            raise exceptions.Throttled(wait, detail="Too many failed authentications from this address")
         if value is None:
             raise exceptions.NotAuthenticated("Missing 'Authorization: Token ...' header")
-        caller = self._lookup(value)
-        if caller is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked token")
-        return None, caller
+        raise exceptions.AuthenticationFailed("Unknown or revoked token")
 
     def _lookup(self, value: str) -> Caller | None:
         resolve = _resolver()

@@ -162,6 +162,10 @@ OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
 OCPI_HUB_AUTHORIZE_TIMEOUT = env_float("OCPI_HUB_AUTHORIZE_TIMEOUT", 5.0)
 OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = env_float("OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT", 10.0)
 OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
+# Failed token authentications per client address and window before 429 (0: no throttling); see throttle.py.
+OCPI_HUB_AUTH_FAILURE_LIMIT = env_int("OCPI_HUB_AUTH_FAILURE_LIMIT", 20)
+OCPI_HUB_AUTH_FAILURE_WINDOW = env_float("OCPI_HUB_AUTH_FAILURE_WINDOW", 60.0)
+OCPI_HUB_TRUSTED_PROXIES = env_int("OCPI_HUB_TRUSTED_PROXIES", 0)  # reverse proxies appending X-Forwarded-For
 
 # --- Delivery engine ----------------------------------------------------------------------------
 OCPI_HUB_DELIVERY_MAX_ATTEMPTS = env_int("OCPI_HUB_DELIVERY_MAX_ATTEMPTS", 10)
@@ -215,6 +219,15 @@ CELERY_BEAT_SCHEDULE = {
     "check-alive": {"task": "parties.tasks.check_alive", "schedule": OCPI_HUB_ALIVE_INTERVAL},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Cache (counters shared by every web worker: failed-authentication throttling) ---------------
+_CACHE_URL = os.environ.get("OCPI_HUB_CACHE_URL") or os.environ.get("CELERY_BROKER_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+    if _CACHE_URL.startswith(("redis://", "rediss://"))
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+}
+CACHES["default"]["KEY_PREFIX"] = "ocpi-hub"
 
 LOGGING = {
     "version": 1,
