@@ -165,6 +165,9 @@ OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
 # Failed token authentications per client address and window before 429 (0: no throttling); see throttle.py.
 OCPI_HUB_AUTH_FAILURE_LIMIT = env_int("OCPI_HUB_AUTH_FAILURE_LIMIT", 20)
 OCPI_HUB_AUTH_FAILURE_WINDOW = env_float("OCPI_HUB_AUTH_FAILURE_WINDOW", 60.0)
+# SSRF guard: refuse registration URLs whose host is not public (parties/urlguard.py), except these networks.
+OCPI_HUB_REFUSE_PRIVATE_URLS = env_bool("OCPI_HUB_REFUSE_PRIVATE_URLS", not DEBUG)
+OCPI_HUB_ALLOWED_PRIVATE_NETWORKS = [n for n in os.environ.get("OCPI_HUB_ALLOWED_PRIVATE_NETWORKS", "").split(",") if n]
 OCPI_HUB_TRUSTED_PROXIES = env_int("OCPI_HUB_TRUSTED_PROXIES", 0)  # reverse proxies appending X-Forwarded-For
 
 # --- Delivery engine ----------------------------------------------------------------------------

@@ -23,10 +23,11 @@ from ocpi_hub.exceptions import (
     UnableToUseClientApi,
     UnsupportedVersion,
 )
-from parties import client
+from parties import client, urlguard
 from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
 from parties.services.clientinfo import client_info_changed
 from parties.tokens import generate_token, hash_token
+from parties.urlguard import url_is_refused
 from parties.wire import CREDENTIALS, Version, VersionDetails
 
 logger = logging.getLogger(__name__)
@@ -63,22 +64,37 @@ def platform_reinvite(*, platform: Platform) -> str:
 # --- discovery --------------------------------------------------------------------------------------
 
 
-def _get(url: str, token: str, raw: bool, what: str) -> Any:
+def _get(url: str, token: str, raw: bool, what: str, detailed: bool) -> Any:
+    """GET one of the party's URLs. Only the hub's admin (``detailed``) is told what happened there: the party
+    gets one message whether nothing listens or something answered, so the hub is no port scanner."""
     try:
         reply = client.call("GET", url, token=token, raw_token=raw)
     except client.TransportError as exc:
-        raise UnableToUseClientApi(f"Could not reach your {what} at {url}: {exc}") from None
+        logger.info("Discovery GET failed", extra={"url": url, "error": str(exc)})
+        detail = f": {exc}" if detailed else ""
+        raise UnableToUseClientApi(f"Could not get a valid OCPI answer from your {what} at {url}{detail}") from None
     if not reply.ok:
-        raise UnableToUseClientApi(
-            f"Your {what} at {url} answered HTTP {reply.http_status}, OCPI status {reply.status_code}"
-        )
+        logger.info("Discovery GET refused", extra={"url": url, "http_status": reply.http_status})
+        detail = f": HTTP {reply.http_status}, OCPI status {reply.status_code}" if detailed else ""
+        raise UnableToUseClientApi(f"Could not get a valid OCPI answer from your {what} at {url}{detail}")
     return reply.data
 
 
-def discover(versions_url: str, token: str, *, raw: bool, version: str | None = None) -> PeerVersion:
-    """GET the peer's versions and the details of the chosen version (3001/3002 on failure)."""
+def _check_endpoint_urls(endpoints: list[dict[str, str]]) -> None:
+    for index, item in enumerate(endpoints):
+        if url_is_refused(item["url"]):
+            raise UnableToUseClientApi(f"Your version details: endpoints[{index}].url is refused: {urlguard.REFUSAL}")
+
+
+def discover(
+    versions_url: str, token: str, *, raw: bool, version: str | None = None, detailed: bool = False
+) -> PeerVersion:
+    """GET the peer's versions and the details of the chosen version (2001/3001/3002/3003 on failure). The
+    versions URL, the details URL and every endpoint URL must pass the SSRF guard (parties/urlguard.py)."""
+    if url_is_refused(versions_url):
+        raise InvalidParameters(f"url: {versions_url} is refused: {urlguard.REFUSAL}")
     try:
-        offered = _version_list.validate_python(_get(versions_url, token, raw, "versions endpoint"))
+        offered = _version_list.validate_python(_get(versions_url, token, raw, "versions endpoint", detailed))
     except ValidationError as exc:
         raise UnableToUseClientApi(
             f"Your versions endpoint returned invalid data: {format_validation_error(exc)}"
@@ -88,13 +104,16 @@ def discover(versions_url: str, token: str, *, raw: bool, version: str | None = 
     if chosen is None or chosen not in by_number:
         wanted = version or " or ".join(versions.SUPPORTED_VERSIONS)
         raise UnsupportedVersion(f"Your versions endpoint does not offer OCPI {wanted}")
+    if url_is_refused(by_number[chosen]):
+        raise UnableToUseClientApi(f"Your versions endpoint: version {chosen}'s URL is refused: {urlguard.REFUSAL}")
     try:
-        details = VersionDetails.model_validate(_get(by_number[chosen], token, raw, "version details"))
+        details = VersionDetails.model_validate(_get(by_number[chosen], token, raw, "version details", detailed))
     except ValidationError as exc:
         raise UnableToUseClientApi(f"Your version details are invalid: {format_validation_error(exc)}") from None
     endpoints = [endpoint.model_dump() for endpoint in details.endpoints]
     if not any(item["identifier"] == "credentials" for item in endpoints):
         raise NoMatchingEndpoints("Your version details list no credentials endpoint")
+    _check_endpoint_urls(endpoints)
     return PeerVersion(version=chosen, versions_url=versions_url, endpoints=endpoints)
 
 
@@ -250,7 +269,7 @@ def hub_register(
     if platform is None:
         platform = Platform.objects.create(name=name or versions_url[:100], token_base64=token_base64)
     try:
-        peer = discover(versions_url, token_a, raw=not platform.token_base64)
+        peer = discover(versions_url, token_a, raw=not platform.token_base64, detailed=True)
         return _send_hub_credentials(platform, peer=peer, method="POST", auth_token=token_a)
     except Exception:
         if created:  # a failed first registration leaves nothing behind
@@ -268,6 +287,7 @@ def hub_rotate_token(*, platform: Platform) -> Platform:
         platform.token_out,
         raw=not platform.token_base64,
         version=platform.version or None,
+        detailed=True,
     )
     return _send_hub_credentials(platform, peer=peer, method="PUT", auth_token=platform.token_out)
 
@@ -312,6 +332,7 @@ def hub_refresh_endpoints(*, platform: Platform) -> Platform:
         platform.token_out,
         raw=not platform.token_base64,
         version=platform.version or None,
+        detailed=True,
     )
     with transaction.atomic():
         platform.endpoints.all().delete()
