@@ -11,6 +11,7 @@ every web worker process sees the same counts.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 
@@ -30,6 +31,15 @@ def client_address(request: HttpRequest) -> str:
     if len(forwarded) < proxies:
         return remote
     return forwarded[-proxies]
+
+
+def login_client_ip(request: HttpRequest) -> str | None:
+    """The client address for django-axes (admin login lockout): an IP address, or None when there is none."""
+    address = client_address(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _window() -> tuple[int, float]:

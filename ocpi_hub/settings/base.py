@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "ocpi_hub.apps.OcpiHubConfig",
     "parties.apps.PartiesConfig",
     "sessions.apps.SessionsConfig",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # admin login lockout, after the authentication middleware
 ]
 
 ROOT_URLCONF = "ocpi_hub.urls"
@@ -222,6 +224,17 @@ CELERY_BEAT_SCHEDULE = {
     "check-alive": {"task": "parties.tasks.check_alive", "schedule": OCPI_HUB_ALIVE_INTERVAL},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Admin login lockout (django-axes) -----------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out (HTTP 429)
+# for the cool-off time; a successful login resets the count. `manage.py axes_reset` unlocks everyone.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("OCPI_HUB_ADMIN_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = env_float("OCPI_HUB_ADMIN_LOCKOUT_MINUTES", 15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ocpi_hub.api.throttle.login_client_ip"  # honours OCPI_HUB_TRUSTED_PROXIES
+AXES_VERBOSE = False
 
 # --- Cache (counters shared by every web worker: failed-authentication throttling) ---------------
 _CACHE_URL = os.environ.get("OCPI_HUB_CACHE_URL") or os.environ.get("CELERY_BROKER_URL", "")

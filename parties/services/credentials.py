@@ -67,16 +67,16 @@ def platform_reinvite(*, platform: Platform) -> str:
 def _get(url: str, token: str, raw: bool, what: str, detailed: bool) -> Any:
     """GET one of the party's URLs. Only the hub's admin (``detailed``) is told what happened there: the party
     gets one message whether nothing listens or something answered, so the hub is no port scanner."""
+    vague = f"Could not get a valid OCPI answer from your {what} at {url}"
     try:
         reply = client.call("GET", url, token=token, raw_token=raw)
     except client.TransportError as exc:
         logger.info("Discovery GET failed", extra={"url": url, "error": str(exc)})
-        detail = f": {exc}" if detailed else ""
-        raise UnableToUseClientApi(f"Could not get a valid OCPI answer from your {what} at {url}{detail}") from None
+        raise UnableToUseClientApi(f"Could not reach your {what} at {url}: {exc}" if detailed else vague) from None
     if not reply.ok:
         logger.info("Discovery GET refused", extra={"url": url, "http_status": reply.http_status})
-        detail = f": HTTP {reply.http_status}, OCPI status {reply.status_code}" if detailed else ""
-        raise UnableToUseClientApi(f"Could not get a valid OCPI answer from your {what} at {url}{detail}")
+        told = f"Your {what} at {url} answered HTTP {reply.http_status}, OCPI status {reply.status_code}"
+        raise UnableToUseClientApi(told if detailed else vague)
     return reply.data
 
 
