@@ -50,7 +50,7 @@ STATUS_COLOURS: dict[str, str] = {
     ConnectionStatus.OFFLINE: "#ef6c00",
     ConnectionStatus.SUSPENDED: "#c62828",
 }
-EDITABLE_FIELDS = ("name", "strictness", "token_base64")
+EDITABLE_FIELDS = ("name", "strictness", "token_base64", "linked_platforms")
 TEMPLATES = "admin/parties/platform"
 
 
@@ -93,6 +93,7 @@ class PlatformAdmin(admin.ModelAdmin):
     list_filter = ("status", "version", "needs_attention", "strictness", "token_base64")
     search_fields = ("name", "roles__country_code", "roles__party_id")
     inlines = (PlatformRoleInline, EndpointInline)
+    filter_horizontal = ("linked_platforms",)
     fieldsets = (
         (None, {"fields": EDITABLE_FIELDS}),
         (

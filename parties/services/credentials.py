@@ -165,14 +165,18 @@ def _validate_credentials(version: str, payload: Any) -> Any:
 
 
 def _check_roles_free(platform: Platform, roles: list[Any]) -> None:
+    """A (country_code, party_id) pair belongs to one platform whatever the role, unless an admin linked the
+    platforms (Platform.linked_platforms); the same role is never held twice."""
+    linked = set(platform.linked_platforms.values_list("pk", flat=True))
     for index, role in enumerate(roles):
-        taken = PlatformRole.objects.filter(
-            country_code=role.country_code.upper(), party_id=role.party_id.upper(), role=role.role
+        holders = PlatformRole.objects.filter(
+            country_code=role.country_code.upper(), party_id=role.party_id.upper()
         ).exclude(platform=platform)
-        if taken.exists():
-            raise InvalidParameters(
-                f"roles[{index}]: {role.country_code}/{role.party_id} {role.role} is registered by another platform"
-            )
+        for holder in holders:
+            if holder.role == role.role or holder.platform_id not in linked:
+                raise InvalidParameters(
+                    f"roles[{index}]: {role.country_code}/{role.party_id} is registered by another platform"
+                )
 
 
 def _store_connection(platform: Platform, *, peer: PeerVersion, credentials: Any, token_in: str) -> None:
