@@ -15,6 +15,7 @@ from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from cdrs.models import Cdr, LinkMethod
 from cdrs.quality import CATALOG, WARNING_CODES
 from cdrs.selectors import cdr_warning_summary
+from ocpi_hub.admin import values_filter
 
 
 class LinkFilter(admin.SimpleListFilter):
@@ -49,9 +50,12 @@ class CdrAdmin(ChargingRecordAdmin):
         "credit",
         "warning_count",
     )
-    list_filter = (WarningCodeFilter, LinkFilter, "credit", "version", "receiver")
-    search_fields = ("cdr_id", "country_code", "party_id", "token_uid_key", "session_ref")
-    date_hierarchy = "start_date_time"
+    # Large-table list: newest first by id (the primary key; created_at has no index of its own), search by
+    # exact CDR id within the known parties (index unique_cdr).
+    list_filter = (WarningCodeFilter, LinkFilter, "credit", values_filter("version", ("2.2.1", "2.3.0")), "receiver")
+    party_scoped_keys = ("cdr_key",)
+    ordering = ("-id",)
+    sortable_by = ()
     list_select_related = ("receiver",)
     fields = (
         "object_key",

@@ -43,3 +43,8 @@ def receivers_for(
 
 def client_info_roles() -> QuerySet[PlatformRole]:
     return PlatformRole.objects.select_related("platform").exclude(role="HUB")
+
+
+def known_parties() -> list[tuple[str, str]]:
+    """Every (country_code, party_id) a platform holds (a small table: the admin's search and filters use it)."""
+    return list(PlatformRole.objects.order_by().values_list("country_code", "party_id").distinct())
