@@ -42,11 +42,14 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# Development: the SSRF guard lets the hub call parties on this machine (make demo's), unless set otherwise.
+LOCAL_PARTIES := OCPI_HUB_ALLOWED_PRIVATE_NETWORKS=$${OCPI_HUB_ALLOWED_PRIVATE_NETWORKS-127.0.0.0/8,::1/128}
+
 run: $(STAMP)
-	DJANGO_SETTINGS_MODULE=ocpi_hub.settings.base $(PY) manage.py runhub
+	$(LOCAL_PARTIES) DJANGO_SETTINGS_MODULE=ocpi_hub.settings.base $(PY) manage.py runhub
 
 demo: $(STAMP)
-	DJANGO_SETTINGS_MODULE=ocpi_hub.settings.base $(PY) manage.py demo
+	$(LOCAL_PARTIES) DJANGO_SETTINGS_MODULE=ocpi_hub.settings.base $(PY) manage.py demo
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

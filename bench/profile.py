@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_URL": args.database_url,
             "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
             "OCPI_HUB_BENCH_ENDPOINT": "1",
+            "OCPI_HUB_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",  # the bench parties listen on loopback
             "OCPI_HUB_VAR_DIR": tempfile.mkdtemp(prefix="ocpi-bench-profile-"),
             "OCPI_HUB_BASE_URL": "http://127.0.0.1:8000",
         }

@@ -121,6 +121,7 @@ def environment(args: argparse.Namespace, port: int, run_dir: Path) -> dict[str,
             "OCPI_HUB_BENCH_ENDPOINT": "1",
             "OCPI_HUB_VAR_DIR": str(run_dir / "var"),
             "DJANGO_DEBUG": "0",
+            "OCPI_HUB_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",  # the bench parties listen on loopback
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )

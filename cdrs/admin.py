@@ -20,7 +20,8 @@ from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from cdrs.models import Cdr, LinkMethod
 from cdrs.pricing import cost_rows
 from cdrs.quality import CATALOG, WARNING_CODES
-from cdrs.selectors import warning_summary, warning_trend
+from cdrs.selectors import cdr_warning_summary, warning_summary, warning_trend
+from ocpi_hub.admin import values_filter
 from sessions.models import Session
 
 
@@ -56,9 +57,12 @@ class CdrAdmin(ChargingRecordAdmin):
         "credit",
         "warning_list",
     )
-    list_filter = (WarningCodeFilter, LinkFilter, "credit", "version", "receiver")
-    search_fields = ("cdr_id", "country_code", "party_id", "token_uid_key", "session_ref")
-    date_hierarchy = "start_date_time"
+    # Large-table list: newest first by id (the primary key; created_at has no index of its own), search by
+    # exact CDR id within the known parties (index unique_cdr).
+    list_filter = (WarningCodeFilter, LinkFilter, "credit", values_filter("version", ("2.2.1", "2.3.0")), "receiver")
+    party_scoped_keys = ("cdr_key",)
+    ordering = ("-id",)
+    sortable_by = ()
     list_select_related = ("receiver",)
     fields = (
         "object_key",

@@ -17,7 +17,7 @@ from errors import charts
 from errors.forms import DashboardFilterForm
 from errors.models import ErrorRecord, MrecCode
 from errors.reports import Figure, build_figures
-from ocpi_hub.admin import ReadOnlyAdmin
+from ocpi_hub.admin import PartyFilter, ReadOnlyAdmin, values_filter
 from ocpi_hub.api.datetimes import format_datetime
 
 
@@ -42,6 +42,9 @@ class MrecCodeAdmin(ReadOnlyAdmin):
     @admin.display(description="Functional classes")
     def classes(self, code: MrecCode) -> str:
         return ", ".join(code.functional_classes)
+
+
+SeverityFilter = values_filter("severity", tuple(str(level) for level in range(10)))
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -69,9 +72,11 @@ class ErrorRecordAdmin(ReadOnlyAdmin):
         "cleared_at",
         "is_private",
     )
-    list_filter = (OpenFilter, "scheme", "source", "severity", "is_private", "country_code", "party_id")
-    search_fields = ("record_id", "code", "location_id", "evse_uid", "session_id", "cdr_id")
-    date_hierarchy = "occurred_at"
+    # Large-table list: newest first (index error_record_occurred), search by exact record id within the known
+    # parties (index unique_error_record).
+    list_filter = (OpenFilter, "scheme", "source", SeverityFilter, "is_private", PartyFilter)
+    party_scoped_keys = ("record_key",)
+    sortable_by = ("occurred_at",)
     readonly_fields = ("document",)
     list_select_related = ("owner",)
 

@@ -5,13 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Q, QuerySet
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from locations.models import Evse, EvseStatusChange, Location
 from locations.services import MODULE
-from ocpi_hub.admin import ReadOnlyAdmin
+from ocpi_hub.admin import PartyFilter, ReadOnlyAdmin, values_filter
 from parties.models import Delivery
+
+EVSE_STATUSES = (
+    "AVAILABLE",
+    "BLOCKED",
+    "CHARGING",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "PLANNED",
+    "REMOVED",
+    "RESERVED",
+    "UNKNOWN",
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -58,9 +71,11 @@ class EvseInline(ReadOnlyInline):
 @admin.register(Location)
 class LocationAdmin(ReadOnlyAdmin):
     list_display = ["location_id", "country_code", "party_id", "publish", "last_updated", "owner"]
-    list_filter = ["publish", "country_code", "party_id"]
-    search_fields = ["location_id", "location_key"]
-    date_hierarchy = "last_updated"
+    # Large-table list (ocpi_hub.admin.LargeTableAdmin): default order = the unique index, sorting only by
+    # last_updated (index location_page), search by exact id (index location_key).
+    list_filter = ["publish", PartyFilter]
+    search_keys = ["location_key"]
+    sortable_by = ["last_updated"]
     readonly_fields = ["deliveries"]
     inlines = [EvseInline]
 
@@ -78,7 +93,19 @@ class EvseStatusChangeInline(ReadOnlyInline):
 @admin.register(Evse)
 class EvseAdmin(ReadOnlyAdmin):
     list_display = ["uid", "evse_id", "status", "last_updated", "location"]
-    list_filter = ["status"]
-    search_fields = ["uid", "evse_id", "location__location_id"]
+    # Large-table list: ordered by the unique (location, uid_key) index, no column sorting, the status filter
+    # from a fixed list, search by exact EVSE uid (index evse_uid) or Location id (index location_key).
+    ordering = ["location_id", "uid_key"]
+    sortable_by = ()
+    list_filter = [values_filter("status", EVSE_STATUSES)]
+    search_keys = ["uid_key"]
+    search_help_text = "Exact EVSE uid or Location id."
     list_select_related = ["location"]
     inlines = [EvseStatusChangeInline]
+
+    def get_search_results(self, request: Any, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        key = search_term.strip().upper()
+        if not key:
+            return queryset, False
+        locations = list(Location.objects.filter(location_key=key).values_list("pk", flat=True)[:1000])
+        return queryset.filter(Q(uid_key=key) | Q(location_id__in=locations)), False

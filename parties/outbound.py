@@ -38,6 +38,11 @@ def register_renderer(module: str, renderer: Renderer) -> None:
     _renderers[module] = renderer
 
 
+def modules() -> list[str]:
+    """The modules deliveries are rendered for (the admin's filter and search)."""
+    return sorted(_renderers)
+
+
 def render(delivery: Delivery) -> Outbound | None:
     return _renderers[delivery.module](delivery)
 

@@ -100,3 +100,8 @@ def format_duration(age: timedelta) -> str:
     if hours < 24:
         return f"{hours} h {minutes % 60} min"
     return f"{days} d {hours % 24} h"
+
+
+def known_parties() -> list[tuple[str, str]]:
+    """Every (country_code, party_id) a platform holds (a small table: the admin's search and filters use it)."""
+    return list(PlatformRole.objects.order_by().values_list("country_code", "party_id").distinct())

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 
 from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
+from ocpi_hub.admin import values_filter
 from sessions.models import Session
+
+SESSION_STATUSES = ("ACTIVE", "COMPLETED", "INVALID", "PENDING", "RESERVATION")
 
 
 @admin.register(Session)
@@ -19,9 +22,11 @@ class SessionAdmin(ChargingRecordAdmin):
         "last_updated",
         "warning_list",
     )
-    list_filter = (WarningCodeFilter, "status", "receiver")
-    search_fields = ("session_id", "country_code", "party_id", "token_uid_key", "location_key", "evse_uid_key")
-    date_hierarchy = "start_date_time"
+    # Large-table list: newest first (index session_last_updated), search by exact session id or token uid
+    # within the known parties (indexes unique_session, session_link).
+    list_filter = (WarningCodeFilter, values_filter("status", SESSION_STATUSES), "receiver")
+    party_scoped_keys = ("session_key", "token_uid_key")
+    sortable_by = ("last_updated",)
     list_select_related = ("receiver",)
     fields = (
         "object_key",

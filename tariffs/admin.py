@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from ocpi_hub.admin import ReadOnlyAdmin
+from ocpi_hub.admin import PartyFilter, ReadOnlyAdmin
 from parties.models import Delivery
 from tariffs.models import Tariff
 from tariffs.services import MODULE
@@ -31,9 +31,10 @@ class TariffAdmin(ReadOnlyAdmin):
     """Tariffs are owned by the CPOs: the admin shows them, only the OCPI API changes them."""
 
     list_display = ["tariff_id", "country_code", "party_id", "last_updated", "deleted_at", "owner"]
-    list_filter = ["country_code", "party_id", ("deleted_at", admin.EmptyFieldListFilter)]
-    search_fields = ["tariff_id", "tariff_key"]
-    date_hierarchy = "last_updated"
+    # Large-table list: default order = the unique index, search by exact id within the known parties.
+    list_filter = [PartyFilter, ("deleted_at", admin.EmptyFieldListFilter)]
+    party_scoped_keys = ["tariff_key"]
+    sortable_by = ["last_updated"]
     readonly_fields = ["deliveries"]
 
     @admin.display(description="Delivery state")

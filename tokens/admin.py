@@ -7,18 +7,21 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from ocpi_hub.admin import ReadOnlyAdmin
+from ocpi_hub.admin import ReadOnlyAdmin, values_filter
 from tokens.models import Token
+
+TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "EMAID", "OTHER", "RFID")
 
 
 @admin.register(Token)
 class TokenAdmin(ReadOnlyAdmin):
     list_display = ("uid", "type", "country_code", "party_id", "contract_id", "valid", "whitelist", "last_updated")
-    list_filter = ("owner", "type", "valid", "whitelist")
-    search_fields = ("uid_key", "contract_id", "country_code", "party_id")
+    # Large-table list: newest first (index token_page), search by exact uid (index token_uid).
+    list_filter = ("owner", values_filter("type", TOKEN_TYPES), "valid", "whitelist")
+    search_keys = ("uid_key",)
     list_select_related = ("owner",)
-    date_hierarchy = "last_updated"
     ordering = ("-last_updated",)
+    sortable_by = ("last_updated",)
     readonly_fields = (
         "owner",
         "country_code",

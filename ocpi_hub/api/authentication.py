@@ -20,6 +20,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from ocpi_hub.api.logcontext import log_bind
+from ocpi_hub.api.throttle import auth_failure_record, client_address
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,16 @@ def header_token(request: Request) -> str | None:
 class OcpiTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[None, Caller] | None:
         value = header_token(request)
+        caller = None if value is None else self._lookup(value)
+        if caller is not None:
+            log_bind(platform=getattr(caller.platform, "pk", None))
+            return None, caller
+        wait = auth_failure_record(client_address(request))
+        if wait is not None:
+            raise exceptions.Throttled(wait, detail="Too many failed authentications from this address")
         if value is None:
             raise exceptions.NotAuthenticated("Missing 'Authorization: Token ...' header")
-        caller = self._lookup(value)
-        if caller is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked token")
-        log_bind(platform=getattr(caller.platform, "pk", None))
-        return None, caller
+        raise exceptions.AuthenticationFailed("Unknown or revoked token")
 
     def _lookup(self, value: str) -> Caller | None:
         resolve = _resolver()

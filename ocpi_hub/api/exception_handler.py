@@ -26,6 +26,9 @@ def ocpi_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     response = Response(envelope(status_code=status_code, status_message=message), status=http_status)
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         response["WWW-Authenticate"] = "Token"
+    wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+    if wait is not None:
+        response["Retry-After"] = str(int(wait))
     return response
 
 

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "ocpi_hub.apps.OcpiHubConfig",
     "parties.apps.PartiesConfig",
     "sessions.apps.SessionsConfig",
@@ -145,6 +146,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # admin login lockout, after the authentication middleware
 ]
 
 ROOT_URLCONF = "ocpi_hub.urls"
@@ -247,6 +249,13 @@ OCPI_HUB_COMMAND_RESULT_GRACE = env_float("OCPI_HUB_COMMAND_RESULT_GRACE", 300.0
 OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
 OCPI_HUB_PRICING = env_bool("OCPI_HUB_PRICING", True)  # price every inbound CDR from its tariff (COST_MISMATCH)
 OCPI_HUB_COST_TOLERANCE = env_float("OCPI_HUB_COST_TOLERANCE", 0.01)  # CDR currency units, per cost field
+# Failed token authentications per client address and window before 429 (0: no throttling); see throttle.py.
+OCPI_HUB_AUTH_FAILURE_LIMIT = env_int("OCPI_HUB_AUTH_FAILURE_LIMIT", 20)
+OCPI_HUB_AUTH_FAILURE_WINDOW = env_float("OCPI_HUB_AUTH_FAILURE_WINDOW", 60.0)
+# SSRF guard: refuse registration URLs whose host is not public (parties/urlguard.py), except these networks.
+OCPI_HUB_REFUSE_PRIVATE_URLS = env_bool("OCPI_HUB_REFUSE_PRIVATE_URLS", not DEBUG)
+OCPI_HUB_ALLOWED_PRIVATE_NETWORKS = [n for n in os.environ.get("OCPI_HUB_ALLOWED_PRIVATE_NETWORKS", "").split(",") if n]
+OCPI_HUB_TRUSTED_PROXIES = env_int("OCPI_HUB_TRUSTED_PROXIES", 0)  # reverse proxies appending X-Forwarded-For
 
 # --- Delivery engine ----------------------------------------------------------------------------
 OCPI_HUB_DELIVERY_MAX_ATTEMPTS = env_int("OCPI_HUB_DELIVERY_MAX_ATTEMPTS", 10)
@@ -335,6 +344,25 @@ OCPI_HUB_LOG_LEVEL = env_choice("OCPI_HUB_LOG_LEVEL", "INFO", ("DEBUG", "INFO", 
 # prometheus-client's multiprocess mode: each web process counts its HTTP requests in files here.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
 Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+# --- Admin login lockout (django-axes) -----------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out (HTTP 429)
+# for the cool-off time; a successful login resets the count. `manage.py axes_reset` unlocks everyone.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("OCPI_HUB_ADMIN_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = env_float("OCPI_HUB_ADMIN_LOCKOUT_MINUTES", 15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ocpi_hub.api.throttle.login_client_ip"  # honours OCPI_HUB_TRUSTED_PROXIES
+AXES_VERBOSE = False
+
+# --- Cache (counters shared by every web worker: failed-authentication throttling) ---------------
+_CACHE_URL = os.environ.get("OCPI_HUB_CACHE_URL") or os.environ.get("CELERY_BROKER_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+    if _CACHE_URL.startswith(("redis://", "rediss://"))
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+}
+CACHES["default"]["KEY_PREFIX"] = "ocpi-hub"
 
 LOGGING = {
     "version": 1,

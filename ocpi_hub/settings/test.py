@@ -22,6 +22,11 @@ OCPI_HUB_DELIVERY_BACKOFF_BASE = 0.2
 OCPI_HUB_DELIVERY_BACKOFF_MAX = 1.0
 OCPI_HUB_READ_TIMEOUT = 5.0
 OCPI_HUB_CONNECT_TIMEOUT = 2.0
+# Every test calls from 127.0.0.1 and many send bad tokens on purpose: the throttling tests turn it on.
+OCPI_HUB_AUTH_FAILURE_LIMIT = 0
+# The SSRF guard stays on, but the test parties listen on loopback.
+OCPI_HUB_REFUSE_PRIVATE_URLS = True
+OCPI_HUB_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128"]
 
 # One queue per test session, so parallel runs and stale messages never meet.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("OCPI_HUB_TEST_QUEUE") or f"hub-test-{os.getpid()}"

@@ -65,6 +65,12 @@ class Platform(models.Model):
     unauthorized_count = models.PositiveIntegerField(default=0)
     needs_attention = models.BooleanField(default=False)
     attention_reason = models.CharField(max_length=255, blank=True)
+    linked_platforms = models.ManyToManyField(
+        "self",
+        blank=True,
+        help_text="Platforms of the same company that may hold roles with this platform's country code and "
+        "party id (e.g. its CPO and eMSP backends). Without a link a pair belongs to one platform only.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -23,10 +23,11 @@ from ocpi_hub.exceptions import (
     UnableToUseClientApi,
     UnsupportedVersion,
 )
-from parties import client
+from parties import client, urlguard
 from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
 from parties.services.clientinfo import client_info_changed
 from parties.tokens import generate_token, hash_token
+from parties.urlguard import url_is_refused
 from parties.wire import CREDENTIALS, Version, VersionDetails
 
 logger = logging.getLogger(__name__)
@@ -76,22 +77,37 @@ def single_object(data: Any, what: str) -> Any:
     return data
 
 
-def _get(url: str, token: str, raw: bool, what: str) -> Any:
+def _get(url: str, token: str, raw: bool, what: str, detailed: bool) -> Any:
+    """GET one of the party's URLs. Only the hub's admin (``detailed``) is told what happened there: the party
+    gets one message whether nothing listens or something answered, so the hub is no port scanner."""
+    vague = f"Could not get a valid OCPI answer from your {what} at {url}"
     try:
         reply = client.call("GET", url, token=token, raw_token=raw)
     except client.TransportError as exc:
-        raise UnableToUseClientApi(f"Could not reach your {what} at {url}: {exc}") from None
+        logger.info("Discovery GET failed", extra={"url": url, "error": str(exc)})
+        raise UnableToUseClientApi(f"Could not reach your {what} at {url}: {exc}" if detailed else vague) from None
     if not reply.ok:
-        raise UnableToUseClientApi(
-            f"Your {what} at {url} answered HTTP {reply.http_status}, OCPI status {reply.status_code}"
-        )
+        logger.info("Discovery GET refused", extra={"url": url, "http_status": reply.http_status})
+        told = f"Your {what} at {url} answered HTTP {reply.http_status}, OCPI status {reply.status_code}"
+        raise UnableToUseClientApi(told if detailed else vague)
     return reply.data
 
 
-def discover(versions_url: str, token: str, *, raw: bool, version: str | None = None) -> PeerVersion:
-    """GET the peer's versions and the details of the chosen version (3001/3002 on failure)."""
+def _check_endpoint_urls(endpoints: list[dict[str, str]]) -> None:
+    for index, item in enumerate(endpoints):
+        if url_is_refused(item["url"]):
+            raise UnableToUseClientApi(f"Your version details: endpoints[{index}].url is refused: {urlguard.REFUSAL}")
+
+
+def discover(
+    versions_url: str, token: str, *, raw: bool, version: str | None = None, detailed: bool = False
+) -> PeerVersion:
+    """GET the peer's versions and the details of the chosen version (2001/3001/3002/3003 on failure). The
+    versions URL, the details URL and every endpoint URL must pass the SSRF guard (parties/urlguard.py)."""
+    if url_is_refused(versions_url):
+        raise InvalidParameters(f"url: {versions_url} is refused: {urlguard.REFUSAL}")
     try:
-        offered = _version_list.validate_python(_get(versions_url, token, raw, "versions endpoint"))
+        offered = _version_list.validate_python(_get(versions_url, token, raw, "versions endpoint", detailed))
     except ValidationError as exc:
         raise UnableToUseClientApi(
             f"Your versions endpoint returned invalid data: {format_validation_error(exc)}"
@@ -101,15 +117,18 @@ def discover(versions_url: str, token: str, *, raw: bool, version: str | None = 
     if chosen is None or chosen not in by_number:
         wanted = version or " or ".join(versions.SUPPORTED_VERSIONS)
         raise UnsupportedVersion(f"Your versions endpoint does not offer OCPI {wanted}")
+    if url_is_refused(by_number[chosen]):
+        raise UnableToUseClientApi(f"Your versions endpoint: version {chosen}'s URL is refused: {urlguard.REFUSAL}")
     try:
         details = VersionDetails.model_validate(
-            single_object(_get(by_number[chosen], token, raw, "version details"), "version details")
+            single_object(_get(by_number[chosen], token, raw, "version details", detailed), "version details")
         )
     except ValidationError as exc:
         raise UnableToUseClientApi(f"Your version details are invalid: {format_validation_error(exc)}") from None
     endpoints = [endpoint.model_dump() for endpoint in details.endpoints]
     if not any(item["identifier"] == "credentials" for item in endpoints):
         raise NoMatchingEndpoints("Your version details list no credentials endpoint")
+    _check_endpoint_urls(endpoints)
     return PeerVersion(version=chosen, versions_url=versions_url, endpoints=endpoints)
 
 
@@ -161,14 +180,18 @@ def _validate_credentials(version: str, payload: Any) -> Any:
 
 
 def _check_roles_free(platform: Platform, roles: list[Any]) -> None:
+    """A (country_code, party_id) pair belongs to one platform whatever the role, unless an admin linked the
+    platforms (Platform.linked_platforms); the same role is never held twice."""
+    linked = set(platform.linked_platforms.values_list("pk", flat=True))
     for index, role in enumerate(roles):
-        taken = PlatformRole.objects.filter(
-            country_code=role.country_code.upper(), party_id=role.party_id.upper(), role=role.role
+        holders = PlatformRole.objects.filter(
+            country_code=role.country_code.upper(), party_id=role.party_id.upper()
         ).exclude(platform=platform)
-        if taken.exists():
-            raise InvalidParameters(
-                f"roles[{index}]: {role.country_code}/{role.party_id} {role.role} is registered by another platform"
-            )
+        for holder in holders:
+            if holder.role == role.role or holder.platform_id not in linked:
+                raise InvalidParameters(
+                    f"roles[{index}]: {role.country_code}/{role.party_id} is registered by another platform"
+                )
 
 
 def _store_connection(platform: Platform, *, peer: PeerVersion, credentials: Any, token_in: str) -> None:
@@ -267,7 +290,7 @@ def hub_register(
     if platform is None:
         platform = Platform.objects.create(name=name or versions_url[:100], token_base64=token_base64)
     try:
-        peer = discover(versions_url, token_a, raw=not platform.token_base64)
+        peer = discover(versions_url, token_a, raw=not platform.token_base64, detailed=True)
         platform = _send_hub_credentials(platform, peer=peer, method="POST", auth_token=token_a)
         logger.info("Hub registered with platform", extra=_event("platform.registered", platform))
         return platform
@@ -287,6 +310,7 @@ def hub_rotate_token(*, platform: Platform) -> Platform:
         platform.token_out,
         raw=not platform.token_base64,
         version=platform.version or None,
+        detailed=True,
     )
     platform = _send_hub_credentials(platform, peer=peer, method="PUT", auth_token=platform.token_out)
     logger.info("Hub rotated its token with platform", extra=_event("platform.rotated", platform))
@@ -333,6 +357,7 @@ def hub_refresh_endpoints(*, platform: Platform) -> Platform:
         platform.token_out,
         raw=not platform.token_base64,
         version=platform.version or None,
+        detailed=True,
     )
     with transaction.atomic():
         platform.endpoints.all().delete()
