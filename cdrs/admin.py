@@ -20,7 +20,7 @@ from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from cdrs.models import Cdr, LinkMethod
 from cdrs.pricing import cost_rows
 from cdrs.quality import CATALOG, WARNING_CODES
-from cdrs.selectors import cdr_warning_summary, warning_summary, warning_trend
+from cdrs.selectors import warning_summary, warning_trend
 from ocpi_hub.admin import values_filter
 from sessions.models import Session
 

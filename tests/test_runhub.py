@@ -103,6 +103,7 @@ class Hub:
                 "OCPI_HUB_VAR_DIR": str(var_dir),
                 "DJANGO_SETTINGS_MODULE": "ocpi_hub.settings.base",
                 "OCPI_HUB_SWEEP_INTERVAL": "1",  # beat sends the sweeper every second
+                "OCPI_HUB_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8,::1/128",  # the test parties are on loopback
                 "PYTHONUNBUFFERED": "1",
             }
         )
