@@ -61,6 +61,7 @@ class DatabaseCollector(Collector):
         yield _attempt_latency()
         yield from _backlog_metrics()
         yield _platform_metric()
+        yield _paused_metric()
         yield _quality_metric()
         yield _error_record_metric()
 
@@ -144,6 +145,21 @@ def _platform_metric() -> Metric:
     gauge = GaugeMetricFamily("ocpi_hub_platforms", "Platforms by connection status.", labels=["status"])
     for row in Platform.objects.values("status").annotate(n=Count("pk")).order_by():
         gauge.add_metric([row["status"]], row["n"])
+    return gauge
+
+
+def _paused_metric() -> Metric:
+    """Receivers whose circuit breaker has paused their queue (parties.services.drain), and since when."""
+    from parties.models import ReceiverQueue
+
+    gauge = GaugeMetricFamily(
+        "ocpi_hub_receiver_paused_seconds", "Seconds since a receiver's queue paused.", labels=["receiver"]
+    )
+    names = _receiver_names()
+    now = timezone.now()
+    for pk, since in ReceiverQueue.objects.filter(paused_since__isnull=False).values_list("pk", "paused_since"):
+        if since is not None:
+            gauge.add_metric([names.get(pk, str(pk))], (now - since).total_seconds())
     return gauge
 
 

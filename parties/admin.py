@@ -7,7 +7,7 @@ are never shown except token A, once, on the page that created it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -37,6 +37,7 @@ from parties.models import (
     Endpoint,
     Platform,
     PlatformRole,
+    ReceiverQueue,
 )
 from parties.selectors import delivery_summary, format_duration
 from parties.services.clientinfo import platform_set_status
@@ -118,7 +119,7 @@ class PlatformAdmin(admin.ModelAdmin):
         ),
         ("Credentials", {"fields": ("outgoing_token", "token_in_is_registration")}),
         ("Attention", {"fields": ("needs_attention", "attention_reason", "unauthorized_count")}),
-        ("Deliveries", {"fields": ("deliveries_summary",)}),
+        ("Deliveries", {"fields": ("deliveries_summary", "receiver_queue_state")}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
     actions = ("suspend", "reactivate", "rotate_token", "refresh_endpoints", "clear_attention", "reinvite")
@@ -181,6 +182,24 @@ class PlatformAdmin(admin.ModelAdmin):
         return format_html('<img src="{}" alt="Needs attention" title="{}"> {}', icon, reason, reason)
 
     @admin.display(description="Deliveries to this platform")
+    @admin.display(description="Receiver queue")
+    def receiver_queue_state(self, platform: Platform) -> str:
+        """The circuit breaker: paused since, last probe, next probe, backlog (parties.services.drain)."""
+        queue = ReceiverQueue.objects.filter(pk=platform.pk).first()
+        if queue is None or queue.paused_since is None:
+            failures = queue.failures if queue else 0
+            return f"sending ({failures} failed attempts in a row)"
+        backlog = Delivery.objects.filter(receiver=platform, status=DeliveryStatus.PENDING).count()
+        return format_html(
+            "<strong>paused</strong> since {} UTC after {} failed attempts in a row; last probe {}; next probe {}; "
+            "backlog {} pending",
+            _utc(queue.paused_since),
+            queue.failures,
+            _utc(queue.last_probe_at) if queue.last_probe_at else "none yet",
+            _utc(queue.next_probe_at) if queue.next_probe_at else "-",
+            backlog,
+        )
+
     def deliveries_summary(self, platform: Platform) -> str:
         summary = delivery_summary(platform=platform)
         links = format_html_join(
@@ -316,6 +335,10 @@ class PlatformAdmin(admin.ModelAdmin):
 def _set_status(platform: Platform, status: str) -> None:
     with transaction.atomic():
         platform_set_status(platform=platform, status=status)
+
+
+def _utc(moment: Any) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _deliveries_link(platform: Platform, status: str, count: int) -> str:

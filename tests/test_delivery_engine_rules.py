@@ -236,3 +236,20 @@ def test_an_offline_receiver_still_gets_what_changed_while_it_was_offline(cpo, e
 
     assert deliver_all() == ["succeeded"]
     assert received_state(emsp) == hub_state(emsp.version)
+
+
+def test_a_paused_receiver_shows_in_the_admin_and_the_metrics(cpo, emsp, admin_client, client):
+    platform = receiver(emsp)
+    since = timezone.now() - timedelta(seconds=90)
+    ReceiverQueue.objects.filter(pk=platform.pk).update(paused_since=since, failures=7, next_probe_at=timezone.now())
+    push(cpo, "PUT", location(last_updated=ts()), "LOC1")
+
+    page = admin_client.get(f"/admin/parties/platform/{platform.pk}/change/").content.decode()
+    metrics = client.get("/metrics").content.decode()
+
+    assert "paused</strong> since" in page
+    assert "after 7 failed attempts in a row" in page
+    assert "backlog 1 pending" in page
+    line = next(row for row in metrics.splitlines() if row.startswith("ocpi_hub_receiver_paused_seconds{"))
+    assert platform.name in line
+    assert float(line.split()[-1]) >= 90
