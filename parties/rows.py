@@ -22,7 +22,8 @@ _WAKE = """
 INSERT INTO parties_receiverqueue (platform_id, wake_at, failures)
 SELECT platform.id, %s, 0 FROM parties_platform platform WHERE platform.id IN ({ids})
 ON CONFLICT (platform_id) DO UPDATE SET wake_at = excluded.wake_at
-WHERE (parties_receiverqueue.wake_at IS NULL OR parties_receiverqueue.wake_at < %s)
+WHERE (parties_receiverqueue.wake_at IS NULL OR parties_receiverqueue.wake_at < %s
+        OR parties_receiverqueue.drain_until < %s)
     AND (parties_receiverqueue.drain_until IS NULL OR parties_receiverqueue.drain_until < %s)
     AND (parties_receiverqueue.paused_since IS NULL OR parties_receiverqueue.next_probe_at <= %s)
 RETURNING platform_id
@@ -31,12 +32,13 @@ RETURNING platform_id
 
 def wake(receiver_ids: Iterable[int], *, now: datetime, stale_before: datetime) -> list[int]:
     """Stamp ``wake_at`` on the queues of these receivers that have no drain asked for (or only a stale
-    request), none running, and are not paused (or their probe is due); the ids stamped, to publish."""
+    request, or one whose drain died: its lease ran out), none running, and are not paused (or their probe
+    is due); the ids stamped, to publish."""
     ids = sorted(set(receiver_ids))
     if not ids:
         return []
     sql = _WAKE.format(ids=", ".join(["%s"] * len(ids)))
-    params = [_db_time(now), *ids, _db_time(stale_before), _db_time(now), _db_time(now)]
+    params = [_db_time(now), *ids, _db_time(stale_before), _db_time(now), _db_time(now), _db_time(now)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

@@ -117,9 +117,9 @@ def test_a_burst_from_8_clients_reaches_5_emsps_newest_last(cpo, emsps, celery_w
 def test_the_heartbeat_keeps_a_slow_send_from_being_sent_twice(cpo, emsp, hub):
     """A receiver that takes longer than the lease to answer gets the push once: the worker's heartbeat
     renews the lease while it waits, so the sweeper does not take the row for lost."""
-    worker = Worker(hub.url, extra_env={"OCPI_HUB_DELIVERY_LEASE": "3"}).start()
+    worker = Worker(hub.url, extra_env={"OCPI_HUB_DELIVERY_LEASE": "1.2"}).start()
     try:
-        emsp.respond_with(delay=8.0, times=1, path_regex=LOCATIONS)
+        emsp.respond_with(delay=4.0, times=1, path_regex=LOCATIONS)  # under the 5 s read timeout
         response = cpo.call("PUT", f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPO/LOC1", json=location())
         assert response.json()["status_code"] == 1000
         wait_until(

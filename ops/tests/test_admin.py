@@ -82,7 +82,7 @@ def test_deliveries_show_receiver_names_utc_times_with_seconds_and_no_next_attem
     admin_client, hub_state
 ):
     html = admin_client.get(reverse("admin:parties_delivery_changelist")).content.decode()
-    rows = [row for row in html.split("<tr") if "NL/CPO/L" in row]
+    rows = [row for row in html.split("<tbody>")[1].split("<tr") if "NL/CPO/L" in row]  # the result rows
     assert all("eMSP Flagged" in row or "eMSP Quiet" in row for row in rows)
     pending = next(row for row in rows if "NL/CPO/L1" in row and "eMSP Flagged" in row)
     failed = next(row for row in rows if "NL/CPO/L2" in row)
@@ -107,13 +107,13 @@ def test_the_data_quality_summary_covers_sessions_and_cdrs_with_shares_range_and
     sessions = _text(html.split('id="quality-summary-sessions"')[1].split("</table>")[0])
     assert "NL/CPO 4 1 25.0 % 1" in sessions  # 4 sessions, 1 with warnings, ENERGY_MISMATCH 1
     cdrs = _text(html.split('id="quality-summary-cdrs"')[1].split("</table>")[0])
-    assert "NL/CPO 2 1 50.0 % 1" in cdrs  # the 40-day-old CDR is outside the range
+    assert "NL/CPO 2 1 50.0 % 0 0 1" in cdrs  # the 40-day-old CDR is outside the range; no tariff mismatch
     trend = _text(html.split('id="quality-trend-cdrs"')[1].split("</table>")[0])
     assert f"{today:%Y-%m-%d} 2 1 50.0 %" in trend
     assert f"{start:%Y-%m-%d} 0 0 -" in trend
     wider = admin_client.get(url, {"from": f"{today - dt.timedelta(days=45):%Y-%m-%d}", "to": f"{today:%Y-%m-%d}"})
     cdrs = _text(wider.content.decode().split('id="quality-summary-cdrs"')[1].split("</table>")[0])
-    assert "NL/CPO 3 2 66.7 % 2" in cdrs
+    assert "NL/CPO 3 2 66.7 % 0 0 2" in cdrs
 
 
 def test_session_and_cdr_lists_show_the_warning_codes(admin_client, hub_state):

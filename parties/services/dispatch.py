@@ -73,7 +73,7 @@ def wake_due(*, now: datetime, limit: int = 1000) -> list[int]:
     stale = now - timedelta(seconds=settings.OCPI_HUB_SWEEP_GRACE)
     due = Delivery.objects.filter(receiver_id=OuterRef("pk"), status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     queues = ReceiverQueue.objects.filter(
-        Q(wake_at__isnull=True) | Q(wake_at__lt=stale),
+        Q(wake_at__isnull=True) | Q(wake_at__lt=stale) | Q(drain_until__lt=now),  # lease run out: it died
         Q(drain_until__isnull=True) | Q(drain_until__lt=now),
         Q(paused_since__isnull=True) | Q(next_probe_at__lte=now),
         Exists(due),
