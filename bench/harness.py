@@ -35,6 +35,9 @@ class Sizes:
     fan_out_emsps: int = 200  # fan-out scenario: connected eMSPs (one more is down throughout)
     fan_out_rates: tuple[float, ...] = (1.0, 2.5, 5.0, 7.5)  # EVSE PATCHes per second, one phase each
     fan_out_seconds: float = 12.0  # length of each phase
+    burst_emsps: int = 4  # burst scenario: connected eMSPs
+    burst_patches: int = 2000  # EVSE PATCHes of the burst ...
+    burst_seconds: float = 60.0  # ... spread evenly over this many seconds
 
 
 FULL = Sizes()
@@ -53,6 +56,8 @@ QUICK = Sizes(
     fan_out_emsps=20,
     fan_out_rates=(1.0, 5.0),
     fan_out_seconds=5.0,
+    burst_patches=400,
+    burst_seconds=12.0,
 )
 
 

@@ -45,14 +45,19 @@ def _partly_expressible(evse: dict, version: str) -> bool:
 
 
 def render_location_delivery(delivery: Delivery) -> outbound.Outbound | None:
-    location = _location(delivery.object_key)
+    # A broadcast's receivers drained together read the Location, and render it per version, once.
+    key = delivery.object_key
+    location = outbound.shared((MODULE, key), lambda: _location(key))
     if location is None:
         return None
     receiver, document = delivery.receiver, location.document
     version = receiver.version or "2.2.1"
     segments = _segments(document, delivery.target, version)
     evse_uid, connector_id = (segments + [None, None])[:2]
-    body = render_part(document, version, evse_uid, connector_id)
+    body = outbound.shared(
+        (MODULE, key, version, evse_uid, connector_id),
+        lambda: render_part(document, version, evse_uid, connector_id),
+    )
     if body is None:
         return None
     url = outbound.receiver_url(receiver, MODULE, location.country_code, location.party_id, document["id"], *segments)

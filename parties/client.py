@@ -81,6 +81,11 @@ def _headers(token: str, raw: bool, correlation_id: str, routing: Routing | None
     return headers
 
 
+def encode_json(body: Any) -> bytes:
+    """A request body as sent (``call`` also takes one already encoded, as bytes)."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 def call(
     method: str,
     url: str,
@@ -99,7 +104,7 @@ def call(
     if body is not None:
         headers["Content-Type"] = "application/json"
         # bytes, so that http.client sends the headers and the body in one write (no Nagle/delayed-ACK stall)
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        payload = body if isinstance(body, bytes) else encode_json(body)
     timeout = urllib3.Timeout(
         connect=settings.OCPI_HUB_CONNECT_TIMEOUT, read=read_timeout or settings.OCPI_HUB_READ_TIMEOUT
     )

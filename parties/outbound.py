@@ -6,9 +6,11 @@ current state of the object and returns the request to make (or None when there 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -45,6 +47,34 @@ def modules() -> list[str]:
 
 def render(delivery: Delivery) -> Outbound | None:
     return _renderers[delivery.module](delivery)
+
+
+# --- Work shared by the deliveries of one drain (one broadcast reaches many receivers in one drain) -----
+
+_shared: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar("ocpi_shared_renders", default=None)
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def shared_renders() -> Iterator[None]:
+    """Within this block, ``shared(key, build)`` builds each key once (the stored object a broadcast
+    pushes, its rendering per version): the drain of many receivers reads and renders it once."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def shared(key: Any, build: Callable[[], T]) -> T:
+    """``build()``, or what it gave for ``key`` earlier in the enclosing ``shared_renders`` block. What it
+    gives is shared between receivers: treat it as read-only."""
+    memo = _shared.get()
+    if memo is None:
+        return build()
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]  # type: ignore[no-any-return]
 
 
 def hub_party() -> PartyRef:

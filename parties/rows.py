@@ -69,3 +69,80 @@ def claim_due(receiver_id: int, *, now: datetime, lease_until: datetime, limit: 
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM.format(lock=lock), params)
         return sorted(row[0] for row in cursor.fetchall())
+
+
+_DRAIN_START = """
+UPDATE parties_receiverqueue SET drain_until = %s
+WHERE platform_id IN ({ids}) AND (drain_until IS NULL OR drain_until < %s)
+RETURNING platform_id, failures, paused_since IS NOT NULL
+"""
+
+
+def drain_start(receiver_ids: Iterable[int], *, now: datetime, lease_until: datetime) -> dict[int, tuple[int, bool]]:
+    """Take the drain lease of each of these receivers that no drain holds; for each taken, its breaker's
+    (failures in a row, paused)."""
+    ids = sorted(set(receiver_ids))
+    if not ids:
+        return {}
+    sql = _DRAIN_START.format(ids=", ".join(["%s"] * len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db_time(lease_until), *ids, _db_time(now)])
+        return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
+
+
+_DRAIN_END = """
+UPDATE parties_receiverqueue SET wake_at = NULL, drain_until = NULL WHERE platform_id IN ({ids})
+"""
+
+_HAS_DUE = """
+SELECT DISTINCT receiver_id FROM parties_delivery
+WHERE receiver_id IN ({ids}) AND status = 'pending' AND next_attempt_at <= %s
+"""
+
+
+def drain_end(receiver_ids: Iterable[int], *, now: datetime) -> list[int]:
+    """Give back the drain leases of these receivers; those of them that have due rows (to wake again)."""
+    ids = sorted(set(receiver_ids))
+    if not ids:
+        return []
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(_DRAIN_END.format(ids=marks), ids)
+        cursor.execute(_HAS_DUE.format(ids=marks), [*ids, _db_time(now)])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+# PostgreSQL: up to ``limit`` rows per receiver in one statement (a LATERAL sub-select per receiver, each
+# skipping rows another transaction holds). SQLite has neither; it claims receiver by receiver.
+_CLAIM_MANY = """
+UPDATE parties_delivery SET status = 'in_flight', attempts = attempts + 1, lease_until = %s, updated_at = %s
+WHERE id IN (
+    SELECT claimable.id FROM unnest(%s::bigint[]) AS receiver(id)
+    CROSS JOIN LATERAL (
+        SELECT due.id FROM parties_delivery due
+        WHERE due.receiver_id = receiver.id AND due.status = 'pending' AND due.next_attempt_at <= %s
+            AND NOT EXISTS (
+                SELECT 1 FROM parties_delivery busy
+                WHERE busy.receiver_id = due.receiver_id AND busy.module = due.module
+                    AND busy.object_key = due.object_key AND busy.status = 'in_flight'
+            )
+        ORDER BY due.next_attempt_at, due.id
+        LIMIT %s FOR UPDATE SKIP LOCKED
+    ) claimable
+)
+RETURNING id
+"""
+
+
+def claim_due_many(receiver_ids: Iterable[int], *, now: datetime, lease_until: datetime, limit: int) -> list[int]:
+    """``claim_due`` for several receivers at once (up to ``limit`` rows each); the ids claimed."""
+    ids = sorted(set(receiver_ids))
+    if connection.vendor != "postgresql":
+        claimed: list[int] = []
+        for receiver_id in ids:
+            claimed += claim_due(receiver_id, now=now, lease_until=lease_until, limit=limit)
+        return sorted(claimed)
+    params: list[Any] = [lease_until, now, ids, now, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_MANY, params)
+        return sorted(row[0] for row in cursor.fetchall())

@@ -13,8 +13,9 @@ from parties.services.delivery import deliveries_purge, deliveries_sweep
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def drain_receiver(receiver_id: int) -> int:
-    return drain.receiver_drain(receiver_id)
+def drain_receiver(receiver_ids: list[int] | int) -> int:
+    # An int: a message published before receivers were drained together.
+    return drain.receivers_drain([receiver_ids] if isinstance(receiver_ids, int) else receiver_ids)
 
 
 @shared_task(ignore_result=True)

@@ -12,9 +12,14 @@ from tariffs.services import BROADCAST_ROLES, MODULE
 from tariffs.wire import render_tariff
 
 
+def _tariff(object_key: str) -> Tariff | None:
+    country_code, party_id, tariff_id = object_key.split("/", 2)
+    return Tariff.objects.filter(country_code=country_code, party_id=party_id, tariff_key=tariff_id.upper()).first()
+
+
 def render_tariff_delivery(delivery: Delivery) -> outbound.Outbound | None:
-    country_code, party_id, tariff_id = delivery.object_key.split("/", 2)
-    tariff = Tariff.objects.filter(country_code=country_code, party_id=party_id, tariff_key=tariff_id.upper()).first()
+    key = delivery.object_key
+    tariff = outbound.shared((MODULE, key), lambda: _tariff(key))  # once per drain of several receivers
     if tariff is None or (tariff.target_id is not None and tariff.target_id != delivery.receiver_id):
         return None  # gone, or since pushed to another receiver only
     receiver = delivery.receiver
@@ -25,7 +30,8 @@ def render_tariff_delivery(delivery: Delivery) -> outbound.Outbound | None:
         routing = Routing(sender=PartyRef(*owner), receiver=PartyRef(*target))
     if tariff.is_deleted:
         return outbound.Outbound(method="DELETE", url=url, routing=routing)
-    body = render_tariff(tariff.document, receiver.version or "2.2.1")
+    version = receiver.version or "2.2.1"
+    body = outbound.shared((MODULE, key, version), lambda: render_tariff(tariff.document, version))
     return outbound.Outbound(method="PUT", url=url, body=body, routing=routing)
 
 

@@ -17,13 +17,18 @@ from tokens.selectors import CPO_ROLES, token_lookup
 from tokens.services import MODULE
 
 
+def _token(object_key: str) -> Token | None:
+    country_code, party_id, uid, token_type = object_key.split("/", 3)
+    return token_lookup(country_code=country_code, party_id=party_id, uid=uid, token_type=token_type)
+
+
 def render_token_delivery(delivery: Delivery) -> outbound.Outbound | None:
-    country_code, party_id, uid, token_type = delivery.object_key.split("/", 3)
-    token = token_lookup(country_code=country_code, party_id=party_id, uid=uid, token_type=token_type)
+    key = delivery.object_key
+    token = outbound.shared((MODULE, key), lambda: _token(key))  # once per drain of several receivers
     if token is None or (token.target_id is not None and token.target_id != delivery.receiver_id):
         return None  # gone, or since targeted at another CPO
     receiver = delivery.receiver
-    body = wire.render_token(token.document, receiver.version)
+    body = outbound.shared((MODULE, key, receiver.version), lambda: wire.render_token(token.document, receiver.version))
     if body is None:
         return None
     url = outbound.receiver_url(

@@ -13,12 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
-ORDER = ["push_latency", "fan_out", "location_put", "cdr_post", "location_paging", "sessions_paging", "authorize"]
+ORDER = [
+    "push_latency",
+    "fan_out",
+    "burst",
+    "location_put",
+    "cdr_post",
+    "location_paging",
+    "sessions_paging",
+    "authorize",
+]
 ALIASES = {
     "B": "location_put",
     "C": "location_paging",
     "D": "push_latency",
     "F": "fan_out",
+    "G": "burst",
     "E1": "cdr_post",
     "E2": "sessions_paging",
     "E3": "authorize",
@@ -29,6 +39,7 @@ ALIASES = {
 def load() -> dict[str, Any]:
     """Scenario instances by key, in ``ORDER``."""
     from bench.scenarios.authorize import Authorize
+    from bench.scenarios.burst import Burst
     from bench.scenarios.cdr_post import CdrPost
     from bench.scenarios.fan_out import FanOut
     from bench.scenarios.location_paging import LocationPaging
@@ -36,6 +47,15 @@ def load() -> dict[str, Any]:
     from bench.scenarios.push_latency import PushLatency
     from bench.scenarios.sessions_paging import SessionsPaging
 
-    instances = [PushLatency(), FanOut(), LocationPut(), CdrPost(), LocationPaging(), SessionsPaging(), Authorize()]
+    instances = [
+        PushLatency(),
+        FanOut(),
+        Burst(),
+        LocationPut(),
+        CdrPost(),
+        LocationPaging(),
+        SessionsPaging(),
+        Authorize(),
+    ]
     by_key = {scenario.key: scenario for scenario in instances}
     return {key: by_key[key] for key in ORDER}

@@ -270,6 +270,10 @@ OCPI_HUB_SWEEP_INTERVAL = env_float("OCPI_HUB_SWEEP_INTERVAL", 5.0)
 OCPI_HUB_SWEEP_GRACE = env_float("OCPI_HUB_SWEEP_GRACE", max(6 * OCPI_HUB_SWEEP_INTERVAL, 5.0))
 OCPI_HUB_DRAIN_BATCH = env_int("OCPI_HUB_DRAIN_BATCH", 50)  # rows claimed and recorded per round trip
 OCPI_HUB_DRAIN_BUDGET = env_float("OCPI_HUB_DRAIN_BUDGET", 5.0)  # seconds one drain runs before it yields
+# Receivers woken together are drained together, up to this many per task (claimed, rendered and recorded
+# once for all); a receiver that failed, is paused or answers slower than the second setting drains alone.
+OCPI_HUB_DRAIN_GROUP = env_int("OCPI_HUB_DRAIN_GROUP", 20)
+OCPI_HUB_DRAIN_GROUP_SLOW_MS = env_float("OCPI_HUB_DRAIN_GROUP_SLOW_MS", 250.0)
 OCPI_HUB_BREAKER_THRESHOLD = env_int("OCPI_HUB_BREAKER_THRESHOLD", 5)  # failed attempts in a row that pause
 OCPI_HUB_BREAKER_PROBE_BASE = env_float("OCPI_HUB_BREAKER_PROBE_BASE", 5.0)  # first probe interval (doubles)
 OCPI_HUB_BREAKER_PROBE_MAX = env_float("OCPI_HUB_BREAKER_PROBE_MAX", 300.0)

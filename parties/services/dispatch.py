@@ -1,6 +1,7 @@
 """How queued deliveries reach the Celery workers: by waking their receivers.
 
-The broker never carries a row, only "drain receiver R now" (the ``drain_receiver`` task). ``wake`` stamps
+The broker never carries a row, only "drain receivers R1..Rn now" (the ``drain_receiver`` task; receivers
+woken together, up to ``OCPI_HUB_DRAIN_GROUP`` per message, are drained together). ``wake`` stamps
 the receiver's queue (``ReceiverQueue.wake_at``) and publishes that message only when the queue had no
 drain asked for or running and is not paused, so a receiver has at most one message waiting however many
 changes arrive, and a retry waits in the database (``next_attempt_at``), never in the broker.
@@ -56,8 +57,9 @@ def wake(receiver_ids: Iterable[int]) -> list[int]:
     now = timezone.now()
     stale = now - timedelta(seconds=settings.OCPI_HUB_SWEEP_GRACE)
     woken = rows.wake(receiver_ids, now=now, stale_before=stale)
-    for receiver_id in woken:
-        publish(receiver_id)
+    size = max(settings.OCPI_HUB_DRAIN_GROUP, 1)
+    for start in range(0, len(woken), size):
+        publish(woken[start : start + size])
     return woken
 
 
@@ -81,15 +83,15 @@ def wake_due(*, now: datetime, limit: int = 1000) -> list[int]:
     return wake(queues.values_list("pk", flat=True)[:limit])
 
 
-def publish(receiver_id: int) -> None:
-    """Publish one ``drain_receiver`` message. If the broker is down, the request stays stamped and the
-    sweeper publishes it again once it is stale."""
+def publish(receiver_ids: list[int]) -> None:
+    """Publish one ``drain_receiver`` message for these receivers (drained together). If the broker is
+    down, their requests stay stamped and the sweeper publishes them again once they are stale."""
     from parties.tasks import drain_receiver
 
     try:
-        drain_receiver.apply_async((receiver_id,))
+        drain_receiver.apply_async((receiver_ids,))
     except Exception:
-        logger.warning("Could not publish a drain of receiver %s; the sweeper will retry", receiver_id, exc_info=True)
+        logger.warning("Could not publish a drain of receivers %s; the sweeper will retry", receiver_ids, exc_info=True)
 
 
 class OutboxListener(threading.Thread):

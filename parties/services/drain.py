@@ -101,10 +101,12 @@ def receiver_drain(receiver_id: int) -> int:
     deadline = time.monotonic() + settings.OCPI_HUB_DRAIN_BUDGET
     try:
         while time.monotonic() < deadline:
-            batch = _next_batch(receiver_id)
+            batch, limit = _next_batch(receiver_id)
             if not batch:
                 break
             attempted += len(_deliver(batch))
+            if len(batch) < limit:
+                break  # nothing more was due; rows that came since are found by the drain's end
     finally:
         _drain_end(receiver_id)
     return attempted
@@ -135,15 +137,16 @@ def _has_due(receiver_id: int) -> bool:
     ).exists()
 
 
-def _next_batch(receiver_id: int) -> list[Delivery]:
+def _next_batch(receiver_id: int) -> tuple[list[Delivery], int]:
+    """The next rows to send (one, as a probe, while paused) and how many were asked for."""
     queue = ReceiverQueue.objects.get(pk=receiver_id)
     now = timezone.now()
     if queue.paused_since is not None and queue.next_probe_at is not None and queue.next_probe_at > now:
-        return []  # paused: the sweeper wakes the queue when its probe is due
+        return [], 0  # paused: the sweeper wakes the queue when its probe is due
     limit = 1 if queue.paused_since is not None else settings.OCPI_HUB_DRAIN_BATCH
     ids = rows.claim_due(receiver_id, now=now, lease_until=_lease_until(), limit=limit)
     if not ids:
-        return []
+        return [], limit
     with held.lock:
         held.rows.update(ids)
     batch = list(Delivery.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
@@ -151,7 +154,121 @@ def _next_batch(receiver_id: int) -> list[Delivery]:
     receiver = Platform.objects.prefetch_related("endpoints", "roles").get(pk=receiver_id)
     for delivery in batch:
         delivery.receiver = receiver
-    return batch
+    return batch, limit
+
+
+# --- Several receivers in one drain ---------------------------------------------------------------------
+
+
+def receivers_drain(receiver_ids: list[int]) -> int:
+    """Drain receivers woken together in one task: take their leases, claim and read their due rows, and
+    read the receivers, in one statement each for all; send each receiver's rows in turn, rendering what
+    they share once; record every outcome in one transaction. A receiver whose breaker counts failures, is
+    paused, or answers slowly is handed to a drain of its own, so that it cannot hold up the others; so is
+    one that fails during this drain (its unsent rows go back). Returns rows attempted."""
+    ids = sorted(set(receiver_ids))
+    if len(ids) == 1:
+        return receiver_drain(ids[0])
+    started = rows.drain_start(ids, now=timezone.now(), lease_until=_lease_until())
+    with held.lock:
+        held.receivers.update(started)
+    together = [rid for rid, (failures, paused) in started.items() if not failures and not paused and not _slow(rid)]
+    _hand_off(sorted(set(started) - set(together)))
+    try:
+        return _drain_together(together) if together else 0
+    finally:
+        _drains_end(together)
+
+
+def _hand_off(receiver_ids: list[int]) -> None:
+    """Give these receivers' leases back and ask a drain of its own for each (its request stays stamped)."""
+    if not receiver_ids:
+        return
+    ReceiverQueue.objects.filter(pk__in=receiver_ids).update(drain_until=None)
+    with held.lock:
+        held.receivers.difference_update(receiver_ids)
+    for receiver_id in receiver_ids:
+        dispatch.publish([receiver_id])
+
+
+def _drains_end(receiver_ids: list[int]) -> None:
+    with held.lock:
+        held.receivers.difference_update(receiver_ids)
+    due = rows.drain_end(receiver_ids, now=timezone.now())
+    if due:
+        dispatch.wake(due)
+
+
+def _drain_together(receiver_ids: list[int]) -> int:
+    claimed = rows.claim_due_many(
+        receiver_ids, now=timezone.now(), lease_until=_lease_until(), limit=settings.OCPI_HUB_DRAIN_BATCH
+    )
+    if not claimed:
+        return 0
+    with held.lock:
+        held.rows.update(claimed)
+    try:
+        batches = _batches_by_receiver(claimed)
+        results: list[Result] = []
+        deadline = time.monotonic() + settings.OCPI_HUB_DRAIN_BUDGET
+        with outbound.shared_renders():
+            for batch in batches:
+                if time.monotonic() >= deadline:
+                    _unclaim(batch)  # due again: the drain's end wakes its receiver
+                    continue
+                results += _send_in_turn(batch)
+        _record(results)
+        _breakers_after(results)
+    finally:
+        with held.lock:
+            held.rows.difference_update(claimed)
+    return len(results)
+
+
+def _batches_by_receiver(claimed: list[int]) -> list[list[Delivery]]:
+    deliveries = list(Delivery.objects.filter(pk__in=claimed).order_by("receiver_id", "next_attempt_at", "pk"))
+    receivers = Platform.objects.prefetch_related("endpoints", "roles").in_bulk({d.receiver_id for d in deliveries})
+    batches: dict[int, list[Delivery]] = {}
+    for delivery in deliveries:
+        delivery.receiver = receivers[delivery.receiver_id]
+        batches.setdefault(delivery.receiver_id, []).append(delivery)
+    return list(batches.values())
+
+
+def _send_in_turn(batch: list[Delivery]) -> list[Result]:
+    """One receiver's rows in order, stopping at its first failure (the rest go back untouched)."""
+    results: list[Result] = []
+    for index, delivery in enumerate(batch):
+        result = _attempt(delivery)
+        results.append(result)
+        if result.breaker == "failure":
+            _unclaim(batch[index + 1 :])
+            break
+    return results
+
+
+def _breakers_after(results: list[Result]) -> None:
+    """Every receiver of a shared drain started with a closed breaker and no failure: only those that
+    failed now have a breaker to update."""
+    failed: dict[int, list[Result]] = {}
+    for result in results:
+        failed.setdefault(result.delivery.receiver_id, []).append(result)
+    for receiver_id, own in failed.items():
+        if any(result.breaker == "failure" for result in own):
+            _breaker_update(ReceiverQueue.objects.get(pk=receiver_id), own)
+
+
+# How long each receiver took to answer lately (this process's view): slow ones drain alone.
+_answer_ms: dict[int, float] = {}
+
+
+def _note_answer_time(receiver_id: int, duration_ms: float) -> None:
+    previous = _answer_ms.get(receiver_id, duration_ms)
+    _answer_ms[receiver_id] = 0.7 * previous + 0.3 * duration_ms
+
+
+def _slow(receiver_id: int) -> bool:
+    return _answer_ms.get(receiver_id, 0.0) > settings.OCPI_HUB_DRAIN_GROUP_SLOW_MS
 
 
 # --- One batch: send, then record ---------------------------------------------------------------------
@@ -221,13 +338,15 @@ def _send(delivery: Delivery, request: outbound.Outbound) -> Result:
             request.url,
             token=receiver.token_out,
             raw_token=not receiver.token_base64,
-            body=request.body,
+            body=_payload(request.body),
             correlation_id=delivery.correlation_id,
             routing=request.routing,
         )
     except client.TransportError as exc:
+        _note_answer_time(receiver.pk, exc.duration_ms)
         attempt = _attempt_row(delivery, request, started, outcome="error", error=str(exc), failure=exc)
         return Result(delivery, "retry", error=str(exc), attempt=attempt, breaker="failure")
+    _note_answer_time(receiver.pk, reply.duration_ms)
     outcome = _classify(reply)
     attempt = _attempt_row(delivery, request, started, outcome=outcome, reply=reply)
     _track_unauthorized(receiver, reply.http_status)
@@ -237,6 +356,14 @@ def _send(delivery: Delivery, request: outbound.Outbound) -> Result:
         wait = retry_after_seconds(reply)
         return Result(delivery, "retry", _reply_error(reply), reply, attempt, breaker="failure", retry_after=wait)
     return Result(delivery, DeliveryStatus.FAILED, _reply_error(reply), reply, attempt, breaker="success")
+
+
+def _payload(body: Any) -> Any:
+    """The body encoded once per drain however many receivers get the same rendering (the shared entry
+    keeps the body alive, so its id cannot be reused while the drain runs)."""
+    if body is None or isinstance(body, bytes):
+        return body
+    return outbound.shared(("json", id(body)), lambda: (body, client.encode_json(body)))[1]
 
 
 def _classify(reply: client.Reply) -> str:
