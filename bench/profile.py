@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ocpi_bench_profile"
-WHAT = ("echo", "location_put", "cdr_post", "location_page", "session_page", "drain")
+WHAT = ("echo", "location_put", "cdr_post", "location_page", "session_page", "drain", "fanout_drain")
 
 
 class SqlMeter:
@@ -166,8 +166,9 @@ def _profile(args: argparse.Namespace) -> int:
     from bench.parties import orm_party
 
     call_command("migrate", verbosity=0, interactive=False)
-    if args.what == "drain":
-        return _profile_drain(args)
+    drains = {"drain": _profile_drain, "fanout_drain": _profile_fanout_drain}
+    if args.what in drains:
+        return drains[args.what](args)
     cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
     emsp = orm_party("bench-emsp", role="EMSP", country_code="NL", party_id="BEM")
     _seed(args, cpo, emsp)
@@ -279,6 +280,64 @@ def _profile_drain(args: argparse.Namespace) -> int:
     stream = io.StringIO()
     pstats.Stats(profiler, stream=stream).sort_stats(args.sort).print_stats(args.top)
     print(stream.getvalue())
+    return 0
+
+
+def _profile_fanout_drain(args: argparse.Namespace) -> int:
+    """Broadcasts drained together: each Location change queued for 20 eMSPs, then one drain of all of them
+    (``receivers_drain``, as a woken group's message runs it). ``--requests`` deliveries in all."""
+    from django.db import connection
+    from django.test import Client
+
+    from bench.parties import orm_party
+    from bench.payloads import LocationTemplate
+    from bench.receivers import Receivers
+    from parties.services.drain import receivers_drain
+
+    receivers, count = Receivers(record=False), 20
+    cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
+    ids = [
+        orm_party(
+            f"bench-emsp-{n}", role="EMSP", country_code="NL", party_id=f"E{n:02d}",
+            endpoints=[("locations", "RECEIVER", f"{receivers.url_for(n)}/ocpi/emsp/2.2.1/locations")],
+        ).platform.pk
+        for n in range(count)
+    ]  # fmt: skip
+    template, client = LocationTemplate(cpo.country_code, cpo.party_id), Client()
+
+    def broadcast(i: int) -> int:
+        path = f"/ocpi/2.2.1/receiver/locations/{cpo.country_code}/{cpo.party_id}/P-{i % 50:06d}"
+        client.put(path, template.body(f"P-{i % 50:06d}", i), content_type="application/json", **_auth(cpo))
+        return receivers_drain(ids)
+
+    for i in range(20):  # warm-up
+        broadcast(i)
+    meter = SqlMeter()
+    profiler = cProfile.Profile(time.process_time)
+    profiling = args.clock != "none"
+    sent, cpu_drain = 0, 0.0
+    for i in range(max(args.requests // count, 1)):
+        path = f"/ocpi/2.2.1/receiver/locations/{cpo.country_code}/{cpo.party_id}/P-{i % 50:06d}"
+        client.put(path, template.body(f"P-{i % 50:06d}", 1000 + i), content_type="application/json", **_auth(cpo))
+        started = time.process_time()
+        with connection.execute_wrapper(meter):
+            if profiling:
+                profiler.enable()
+            sent += receivers_drain(ids)
+            if profiling:
+                profiler.disable()
+        cpu_drain += time.process_time() - started
+    print(
+        f"fan-out drain: {sent} deliveries to {count} receivers, {cpu_drain / sent * 1000:.3f} ms CPU per delivery "
+        f"(this process, the receivers' server thread included{', under cProfile' if profiling else ''}); "
+        f"{meter.count / sent:.2f} SQL queries per delivery"
+    )
+    for shape, number in meter.shapes.most_common(15):
+        print(f"  {number / sent:6.2f}  {shape}")
+    if profiling:
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats(args.sort).print_stats(args.top)
+        print(stream.getvalue())
     return 0
 
 
