@@ -174,8 +174,8 @@ class Supervisor:
 
 class Command(BaseCommand):
     help = (
-        "Run the hub in the foreground: migrate, collect static files, then gunicorn, a Celery worker and "
-        "Celery beat. Ctrl-C stops everything; if one process dies, the others are stopped too."
+        "Run the hub in the foreground: migrate, collect static files, then the front and gunicorn behind it, "
+        "a Celery worker and Celery beat. Ctrl-C stops everything; if one process dies, the others are stopped too."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
