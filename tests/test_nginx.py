@@ -43,7 +43,7 @@ def _shipped_config(hub_port: int, port: int) -> str:
 
 
 @pytest.fixture
-def nginx(tmp_path: Path, start_hub: Callable[..., Hub]) -> Iterator[tuple[Hub, str]]:
+def nginx(tmp_path: Path, start_hub: Callable[..., Hub]) -> Iterator[tuple[Hub, str]]:  # noqa: F811
     hub = start_hub("--no-beat", "--no-worker", "--no-front")
     hub.wait_serving()
     port = _free_port()
