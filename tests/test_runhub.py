@@ -93,7 +93,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Pat
 class Hub:
     """One `manage.py runhub` process with its own var directory, port and log."""
 
-    def __init__(self, var_dir: Path, *extra_args: str) -> None:
+    def __init__(self, var_dir: Path, *extra_args: str, env: dict[str, str] | None = None) -> None:
         self.var_dir = var_dir
         self.port = _free_port()
         self.log = var_dir / "runhub.log"
@@ -105,6 +105,7 @@ class Hub:
                 "OCPI_HUB_SWEEP_INTERVAL": "1",  # beat sends the sweeper every second
                 "OCPI_HUB_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8,::1/128",  # the test parties are on loopback
                 "PYTHONUNBUFFERED": "1",
+                **(env or {}),
             }
         )
         command = [sys.executable, "manage.py", "runhub", "--port", str(self.port), "--stop-timeout", "8", *extra_args]
@@ -163,10 +164,10 @@ class Hub:
 def start_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
     hubs: list[Hub] = []
 
-    def start(*args: str) -> Hub:
+    def start(*args: str, env: dict[str, str] | None = None) -> Hub:
         var_dir = tmp_path / f"hub{len(hubs)}"
         var_dir.mkdir()
-        hub = Hub(var_dir, *args)
+        hub = Hub(var_dir, *args, env=env)
         hubs.append(hub)
         return hub
 
@@ -186,12 +187,20 @@ def test_runhub_serves_runs_tasks_and_stops_on_sigint(start_hub: Callable[..., H
 
     children = _children(hub.process.pid)
     kinds = sorted(
-        "web" if "gunicorn" in cmd else "worker" if " worker " in cmd else "beat" if " beat " in cmd else cmd
+        "web"
+        if "gunicorn" in cmd
+        else "front"
+        if "ocpi_hub.front" in cmd
+        else "worker"
+        if " worker " in cmd
+        else "beat"
+        if " beat " in cmd
+        else cmd
         for cmd in children.values()
     )
-    assert kinds == ["beat", "web", "worker"], children
+    assert kinds == ["beat", "front", "web", "worker"], children
     hub.remember_processes()
-    assert len(hub.seen) >= 3 + 2  # plus gunicorn's 2 workers (Celery's pool is threads: no extra process)
+    assert len(hub.seen) >= 4 + 2  # plus gunicorn's 2 workers (Celery's pool is threads: no extra process)
 
     # A task published by another process goes through the embedded broker to the worker, which runs it
     # asynchronously against the hub's own SQLite database.
@@ -299,3 +308,82 @@ def test_demo_drives_a_cpo_and_an_emsp_through_the_running_hub(start_hub: Callab
         assert "eMSP received PUT /2.3.0/locations/NL/DCP/DEMO-LOC1/DEMO-E1" in run.stdout
         assert "X-Total-Count 1: DEMO-LOC1" in run.stdout
         assert "Demo eMSP: SUSPENDED" in run.stdout
+
+
+def _slow_header_connections(hub: Hub, count: int) -> list[socket.socket]:
+    """Connections that sent a request line and half a header, and then nothing more (slowloris)."""
+    connections = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", hub.port), 5)
+        sock.sendall(b"GET /ocpi/versions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1")
+        connections.append(sock)
+    return connections
+
+
+def test_runhub_answers_while_slow_clients_hold_connections_and_closes_them_after_the_header_timeout(
+    start_hub: Callable[..., Hub],
+) -> None:
+    # 50 slow connections against 2 workers x 4 threads: gunicorn alone (--no-front) answers nobody else.
+    hub = start_hub("--no-beat", "--no-worker", env={"OCPI_HUB_HEADER_TIMEOUT": "3"})
+    hub.wait_serving()
+    slow = _slow_header_connections(hub, 50)
+    try:
+        time.sleep(0.5)  # the server has accepted them all
+        for _ in range(5):
+            started = time.monotonic()
+            reply = requests.get(f"{hub.url}/ocpi/versions", timeout=5)
+            assert reply.status_code == 401, reply.text  # the hub's own answer: no token
+            assert reply.json()["status_code"] == 2000
+            assert time.monotonic() - started < 3
+        # A slow client is answered 408 (an OCPI envelope) and disconnected once its headers are 3 s late.
+        sock = slow[0]
+        sock.settimeout(10)
+        started = time.monotonic()
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+        waited = time.monotonic() - started
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        body = answer.split(b"\r\n\r\n", 1)[1]
+        assert b'"status_code": 2000' in body, body
+        assert b"within 3 s" in body, body
+        assert waited < 4.5, waited  # 3 s after it connected (some of which passed above)
+        for other in slow[1:]:  # every other one too
+            other.settimeout(5)
+            assert other.recv(4096).startswith(b"HTTP/1.1 408 ")
+    finally:
+        for sock in slow:
+            sock.close()
+    os.kill(hub.process.pid, signal.SIGINT)
+    assert hub.process.wait(20) == 0, hub.output()[-4000:]
+
+
+def test_runhub_refuses_connections_over_the_limit_and_keeps_the_client_address(start_hub: Callable[..., Hub]) -> None:
+    hub = start_hub("--no-beat", "--no-worker", env={"OCPI_HUB_MAX_CONNECTIONS": "5"})
+    hub.wait_serving()
+    slow = _slow_header_connections(hub, 5)
+    try:
+        time.sleep(0.5)
+        extra = socket.create_connection(("127.0.0.1", hub.port), 5)
+        extra.settimeout(5)
+        answer = extra.recv(4096)
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 503 "), answer  # answered at once, not queued behind the others
+        assert b'"status_code": 3000' in answer, answer
+        assert b"too many connections" in answer, answer
+    finally:
+        for sock in slow:
+            sock.close()
+    time.sleep(0.5)
+    assert requests.get(f"{hub.url}/ocpi/versions", timeout=5).status_code == 401
+    # gunicorn behind the front logs the client's address (PROXY protocol), not an empty unix peer.
+    assert "127.0.0.1 - - [" in hub.output()
+
+
+def test_runhub_without_the_front_lets_gunicorn_own_the_port(start_hub: Callable[..., Hub]) -> None:
+    hub = start_hub("--no-beat", "--no-worker", "--no-front")
+    assert hub.wait_serving().status_code == 401
+    children = _children(hub.process.pid)
+    assert len(children) == 1, children
+    assert "gunicorn" in next(iter(children.values())), children
+    assert f"Listening at: http://127.0.0.1:{hub.port}" in hub.output()

@@ -103,22 +103,28 @@ _PAGE_HEADERS = [
     _header("Link", 'URL of the next page: `<url>; rel="next"` (absent on the last page).', response=[200]),
     _header(
         "X-Total-Count",
-        "Number of objects matching the request (all pages).",
+        "Number of objects matching the request (all pages). On every page (OCPI 1000); absent from an OCPI "
+        "error answer (e.g. 2001 for a bad filter), which is HTTP 200 too.",
         schema={"type": "integer"},
         response=[200],
-        required=True,
+        required=False,
     ),
     _header(
         "X-Limit",
-        "Maximum number of objects the hub returns per page.",
+        "Maximum number of objects the hub returns per page. On every page (OCPI 1000); absent from an OCPI "
+        "error answer.",
         schema={"type": "integer"},
         response=[200],
-        required=True,
+        required=False,
     ),
 ]
 
 _LOCATION_HEADER = _header(
-    "Location", "URL where the stored object can be read back.", response=[200, 201], required=True
+    "Location",
+    "URL where the stored object can be read back; only when it was stored (not on an OCPI error answer, which "
+    "is HTTP 200 too).",
+    response=[200, 201],
+    required=False,
 )
 
 

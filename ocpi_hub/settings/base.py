@@ -234,6 +234,14 @@ OCPI_HUB_PAGE_LIMIT = env_int("OCPI_HUB_PAGE_LIMIT", 1000)
 # nested objects, how far ahead of the hub's clock an inbound last_updated may be.
 OCPI_HUB_MAX_BODY_BYTES = env_int("OCPI_HUB_MAX_BODY_BYTES", 8 * 1024 * 1024)
 OCPI_HUB_BODY_READ_TIMEOUT = env_float("OCPI_HUB_BODY_READ_TIMEOUT", 30.0)
+# The front before gunicorn (runhub, ocpi_hub/front.py): request line and headers must arrive within this many
+# seconds (also the keep-alive idle time), and at most this many client connections are open at once.
+OCPI_HUB_HEADER_TIMEOUT = env_float("OCPI_HUB_HEADER_TIMEOUT", 10.0)
+OCPI_HUB_MAX_CONNECTIONS = env_int("OCPI_HUB_MAX_CONNECTIONS", 1000)
+if OCPI_HUB_HEADER_TIMEOUT <= 0:
+    raise setting_error("OCPI_HUB_HEADER_TIMEOUT", OCPI_HUB_HEADER_TIMEOUT, "a positive number of seconds")
+if OCPI_HUB_MAX_CONNECTIONS < 1:
+    raise setting_error("OCPI_HUB_MAX_CONNECTIONS", OCPI_HUB_MAX_CONNECTIONS, "a positive integer")
 OCPI_HUB_MAX_EVSES = env_int("OCPI_HUB_MAX_EVSES", 2000)
 OCPI_HUB_MAX_CONNECTORS = env_int("OCPI_HUB_MAX_CONNECTORS", 32)
 OCPI_HUB_MAX_CHARGING_PERIODS = env_int("OCPI_HUB_MAX_CHARGING_PERIODS", 5000)

@@ -1,4 +1,8 @@
-"""Run the whole hub in the foreground: gunicorn (web), a Celery worker and Celery beat.
+"""Run the whole hub in the foreground: the front and gunicorn (web), a Celery worker and Celery beat.
+
+The public port belongs to the front (``ocpi_hub/front.py``), an asyncio process that reads each request whole,
+under the header and body timeouts and the connection limit of the settings, before it hands it to gunicorn
+over a unix socket: slow clients hold no gunicorn thread. ``--no-front`` binds gunicorn to the port itself.
 
 A small supervisor. It prepares the database and static files and starts each process in its own process
 group. A process that exits by itself is started again after a pause that doubles with each quick crash
@@ -11,10 +15,12 @@ with its whole process group. On Linux the children also get SIGTERM if the supe
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,8 +174,8 @@ class Supervisor:
 
 class Command(BaseCommand):
     help = (
-        "Run the hub in the foreground: migrate, collect static files, then gunicorn, a Celery worker and "
-        "Celery beat. Ctrl-C stops everything; if one process dies, the others are stopped too."
+        "Run the hub in the foreground: migrate, collect static files, then the front and gunicorn behind it, "
+        "a Celery worker and Celery beat. Ctrl-C stops everything; if one process dies, the others are stopped too."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -187,6 +193,11 @@ class Command(BaseCommand):
             type=int,
             default=0,
             help="Celery worker concurrency (default: OCPI_HUB_WORKER_CONCURRENCY; pool: OCPI_HUB_WORKER_POOL).",
+        )
+        parser.add_argument(
+            "--no-front",
+            action="store_true",
+            help="Let gunicorn own the port (no buffering front: slow clients can hold its threads).",
         )
         parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery worker.")
         parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat.")
@@ -250,6 +261,8 @@ class Command(BaseCommand):
 
     def _children(self, options: dict[str, Any]) -> list[Child]:
         children = [Child("web", self._web_command(options))]
+        if not options["no_front"]:
+            children.append(Child("front", self._front_command(options)))
         celery = [sys.executable, "-m", "celery", "-A", "ocpi_hub"]
         loglevel = ["--loglevel", os.environ.get("OCPI_HUB_LOG_LEVEL", "INFO")]
         if not options["no_worker"]:
@@ -262,19 +275,52 @@ class Command(BaseCommand):
             children.append(Child("beat", [*celery, "beat", *loglevel]))
         return children
 
+    def _front_command(self, options: dict[str, Any]) -> list[str]:
+        limits = [
+            *("--header-timeout", str(settings.OCPI_HUB_HEADER_TIMEOUT)),
+            *("--body-timeout", str(settings.OCPI_HUB_BODY_READ_TIMEOUT)),
+            *("--max-body", str(settings.OCPI_HUB_MAX_BODY_BYTES)),
+            *("--max-connections", str(settings.OCPI_HUB_MAX_CONNECTIONS)),
+        ]
+        bind = ["--bind", f"{options['host']}:{options['port']}", "--upstream", web_socket_path()]
+        return [sys.executable, "-m", "ocpi_hub.front", *bind, *limits]
+
     def _web_command(self, options: dict[str, Any]) -> list[str]:
-        """gunicorn with threaded workers: 2 x 4 by default, right for 2 cores and SQLite's single writer."""
+        """gunicorn with threaded workers: 2 x 4 by default, right for 2 cores and SQLite's single writer.
+        Behind the front it listens on a unix socket and takes each client's address from a PROXY line."""
         workers = ["--worker-class", "gthread", "--workers", str(options["web_workers"])]
         threads = ["--threads", str(options["web_threads"])]
         timeouts = ["--timeout", "60", "--graceful-timeout", str(max(int(options["stop_timeout"]) - 2, 1))]
         recycle = ["--max-requests", "5000", "--max-requests-jitter", "500"]
         logs = ["--access-logfile", "-", "--error-logfile", "-"]
-        bind = ["--bind", f"{options['host']}:{options['port']}"]
+        if options["no_front"]:
+            bind = ["--bind", f"{options['host']}:{options['port']}"]
+        else:
+            bind = ["--bind", f"unix:{web_socket_path()}", *_proxy_protocol_options()]
         command = [sys.executable, "-m", "gunicorn", "ocpi_hub.wsgi:application", *bind, *workers, *threads]
         command += [*timeouts, *recycle, *logs]
         if _gunicorn_has_option("--no-control-socket"):
             command.append("--no-control-socket")  # newer gunicorn: no shared socket under ~/.gunicorn
         return command
+
+
+def web_socket_path() -> str:
+    """Where gunicorn listens behind the front: in OCPI_HUB_VAR_DIR, or the temporary directory when that
+    path would be too long for a unix socket."""
+    path = Path(settings.VAR_DIR).resolve() / "web.sock"
+    if len(str(path)) < 100:
+        return str(path)
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"ocpi-hub-{digest}.sock")
+
+
+def _proxy_protocol_options() -> list[str]:
+    """gunicorn reads the front's PROXY v1 line (``--proxy-protocol v1`` since gunicorn 24, a flag before)."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    setting = next(s for s in KNOWN_SETTINGS if s.name == "proxy_protocol")
+    mode = [] if isinstance(setting.default, bool) else ["v1"]
+    return ["--proxy-protocol", *mode, "--proxy-allow-from", "*"]
 
 
 def _gunicorn_has_option(flag: str) -> bool:
