@@ -169,7 +169,7 @@ def _burst(port: int, hub: subprocess.Popen[bytes], args: argparse.Namespace) ->
     }
 
 
-_KINDS = (("gunicorn", "web"), (" worker", "worker"), ("beat", "beat"))
+_KINDS = (("gunicorn", "web"), ("ocpi_hub.front", "front"), (" worker", "worker"), ("beat", "beat"))
 
 
 def _tree_cpu(root: int) -> dict[str, float]:
