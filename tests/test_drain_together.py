@@ -135,3 +135,19 @@ def test_a_slow_receiver_drains_alone(cpo, emsps, settings):
 
     assert broker_messages() == 1  # the slow one's own drain
     assert Delivery.objects.filter(receiver_id=ids[2], status="pending").count() == 1
+
+
+def test_receivers_with_a_backlog_drain_alone_next(cpo, emsps, settings):
+    settings.OCPI_HUB_DRAIN_GROUP_BATCH = 2
+    for number in (1, 2, 3):
+        push(cpo, "PUT", location(f"LOC{number}", last_updated=ts()), f"LOC{number}")
+    ready_to_drain()
+    ids = platform_ids(emsps)
+
+    assert receivers_drain(ids) == 6  # two rows of each
+
+    assert broker_messages() == 3  # each has one more due: a drain of its own each, in parallel
+    for receiver_id in ids:
+        assert receivers_drain([receiver_id]) == 1
+    for party in emsps:
+        assert received_state(party) == hub_state(party.version)

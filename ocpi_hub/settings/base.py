@@ -282,6 +282,8 @@ OCPI_HUB_DRAIN_BUDGET = env_float("OCPI_HUB_DRAIN_BUDGET", 5.0)  # seconds one d
 # once for all); a receiver that failed, is paused or answers slower than the second setting drains alone.
 OCPI_HUB_DRAIN_GROUP = env_int("OCPI_HUB_DRAIN_GROUP", 20)
 OCPI_HUB_DRAIN_GROUP_SLOW_MS = env_float("OCPI_HUB_DRAIN_GROUP_SLOW_MS", 250.0)
+# Rows of each receiver a shared drain takes; one that has more due drains alone next (a backlog).
+OCPI_HUB_DRAIN_GROUP_BATCH = env_int("OCPI_HUB_DRAIN_GROUP_BATCH", 10)
 OCPI_HUB_BREAKER_THRESHOLD = env_int("OCPI_HUB_BREAKER_THRESHOLD", 5)  # failed attempts in a row that pause
 OCPI_HUB_BREAKER_PROBE_BASE = env_float("OCPI_HUB_BREAKER_PROBE_BASE", 5.0)  # first probe interval (doubles)
 OCPI_HUB_BREAKER_PROBE_MAX = env_float("OCPI_HUB_BREAKER_PROBE_MAX", 300.0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -52,14 +52,19 @@ def notify_returning() -> str:
     return f", pg_notify('{CHANNEL}', receiver_id::text)" if notify_enabled() else ""
 
 
-def wake(receiver_ids: Iterable[int]) -> list[int]:
-    """Ask for a drain of each receiver that needs one (see the module doc); the receivers asked for."""
+def wake(receiver_ids: Iterable[int], *, alone: Collection[int] = ()) -> list[int]:
+    """Ask for a drain of each receiver that needs one (see the module doc), up to ``OCPI_HUB_DRAIN_GROUP``
+    per message, those in ``alone`` in a message of their own; the receivers asked for."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.OCPI_HUB_SWEEP_GRACE)
     woken = rows.wake(receiver_ids, now=now, stale_before=stale)
+    together = [receiver_id for receiver_id in woken if receiver_id not in alone]
     size = max(settings.OCPI_HUB_DRAIN_GROUP, 1)
-    for start in range(0, len(woken), size):
-        publish(woken[start : start + size])
+    for start in range(0, len(together), size):
+        publish(together[start : start + size])
+    for receiver_id in woken:
+        if receiver_id in alone:
+            publish([receiver_id])
     return woken
 
 

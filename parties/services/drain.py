@@ -165,7 +165,8 @@ def receivers_drain(receiver_ids: list[int]) -> int:
     read the receivers, in one statement each for all; send each receiver's rows in turn, rendering what
     they share once; record every outcome in one transaction. A receiver whose breaker counts failures, is
     paused, or answers slowly is handed to a drain of its own, so that it cannot hold up the others; so is
-    one that fails during this drain (its unsent rows go back). Returns rows attempted."""
+    one that fails during this drain (its unsent rows go back), and one with more rows due than a shared
+    drain takes of each (``OCPI_HUB_DRAIN_GROUP_BATCH``). Returns rows attempted."""
     ids = sorted(set(receiver_ids))
     if len(ids) == 1:
         return receiver_drain(ids[0])
@@ -174,10 +175,11 @@ def receivers_drain(receiver_ids: list[int]) -> int:
         held.receivers.update(started)
     together = [rid for rid, (failures, paused) in started.items() if not failures and not paused and not _slow(rid)]
     _hand_off(sorted(set(started) - set(together)))
+    busy: set[int] = set()
     try:
-        return _drain_together(together) if together else 0
+        return _drain_together(together, busy) if together else 0
     finally:
-        _drains_end(together)
+        _drains_end(together, busy)
 
 
 def _hand_off(receiver_ids: list[int]) -> None:
@@ -191,24 +193,26 @@ def _hand_off(receiver_ids: list[int]) -> None:
         dispatch.publish([receiver_id])
 
 
-def _drains_end(receiver_ids: list[int]) -> None:
+def _drains_end(receiver_ids: list[int], busy: set[int]) -> None:
+    """Give the leases back; wake those with rows due again, each ``busy`` one (it had a full batch here:
+    it has a backlog) in a message of its own, so that backlogs drain in parallel and in large batches."""
     with held.lock:
         held.receivers.difference_update(receiver_ids)
     due = rows.drain_end(receiver_ids, now=timezone.now())
     if due:
-        dispatch.wake(due)
+        dispatch.wake(due, alone=busy)
 
 
-def _drain_together(receiver_ids: list[int]) -> int:
-    claimed = rows.claim_due_many(
-        receiver_ids, now=timezone.now(), lease_until=_lease_until(), limit=settings.OCPI_HUB_DRAIN_BATCH
-    )
+def _drain_together(receiver_ids: list[int], busy: set[int]) -> int:
+    limit = settings.OCPI_HUB_DRAIN_GROUP_BATCH
+    claimed = rows.claim_due_many(receiver_ids, now=timezone.now(), lease_until=_lease_until(), limit=limit)
     if not claimed:
         return 0
     with held.lock:
         held.rows.update(claimed)
     try:
         batches = _batches_by_receiver(claimed)
+        busy.update(batch[0].receiver_id for batch in batches if len(batch) >= limit)
         results: list[Result] = []
         deadline = time.monotonic() + settings.OCPI_HUB_DRAIN_BUDGET
         with outbound.shared_renders():
