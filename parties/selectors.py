@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from parties.models import ConnectionStatus, Delivery, DeliveryStatus, InterfaceRole, Platform, PlatformRole
+from parties.models import Agreement, ConnectionStatus, Delivery, DeliveryStatus, InterfaceRole, Platform, PlatformRole
 from parties.tokens import hash_token
 
 
@@ -105,3 +105,12 @@ def format_duration(age: timedelta) -> str:
 def known_parties() -> list[tuple[str, str]]:
     """Every (country_code, party_id) a platform holds (a small table: the admin's search and filters use it)."""
     return list(PlatformRole.objects.order_by().values_list("country_code", "party_id").distinct())
+
+
+def platform_agreements(platform: Platform) -> list[Agreement]:
+    """Every roaming agreement naming one of the platform's roles (on either side), newest first."""
+    condition = Q(pk__in=[])
+    for role in platform.roles.all():
+        condition |= Q(cpo_country_code=role.country_code, cpo_party_id=role.party_id)
+        condition |= Q(emsp_country_code=role.country_code, emsp_party_id=role.party_id)
+    return list(Agreement.objects.filter(condition).order_by("-created_at"))
