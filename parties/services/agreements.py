@@ -29,9 +29,8 @@ EMSP_MODULES = ("tokens",)  # what flows from the eMSP side
 
 
 def _party(value: str, what: str) -> tuple[str, str]:
-    """'NL/CPA' (or 'NL-CPA', 'NLCPA') as (country_code, party_id); 2001 naming ``what`` otherwise."""
-    text = value.strip().upper().replace("-", "/").replace("*", "/")
-    cc, _, pid = text.partition("/") if "/" in text else (text[:2], "", text[2:])
+    """'NL/CPA' (or 'NL-CPA') as (country_code, party_id); 2001 naming ``what`` otherwise."""
+    cc, _, pid = value.strip().upper().replace("-", "/").partition("/")
     if len(cc) != 2 or not cc.isalpha() or not 1 <= len(pid) <= 3 or not pid.isalnum():
         raise InvalidParameters(f"{what}: '{value}' is not a country_code/party_id pair such as NL/CPA")
     return cc, pid

@@ -85,7 +85,7 @@ def broadcast_statement(
     # OFFLINE receivers keep receiving rows: they are registered, only not answering; their queue waits (and
     # its circuit breaker probes) until they do, so they miss nothing.
     params = [*RECEIVING, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
-    if owner is not None:
+    if owner is not None and policy.enforced():
         agreed, agreed_params = policy.broadcast_condition(
             module=module, owner=owner, owner_side=owner_side, receiver_roles=roles
         )

@@ -1,0 +1,142 @@
+"""Roaming agreements: the policy's SQL on the broadcast path, the services, the admin and ocpi_agreement."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from ocpi_hub.exceptions import InvalidParameters, UnknownReceiver
+from parties import policy
+from parties.models import Agreement, AgreementStatus, ConnectionStatus, Platform
+from parties.services.agreements import agreement_create, agreement_end, agreements_import_csv
+from parties.services.delivery import broadcast_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def _broadcast(**owner: object):  # noqa: ANN202
+    return broadcast_statement(module="locations", object_key="NL/CPA/LOC1", roles=("EMSP",), exclude=None, **owner)
+
+
+def test_under_open_the_broadcast_statement_is_unchanged(settings):
+    settings.OCPI_HUB_ROUTING_POLICY = "open"
+    plain, owned = _broadcast(), _broadcast(owner=("NL", "CPA"))
+    assert owned.sql == plain.sql
+    assert len(owned.params) == len(plain.params)  # (they differ only in the timestamps)
+    assert policy.may_route(("NL", "CPA"), ("DE", "EMY"), "commands")  # no agreement needed
+
+
+def test_under_agreements_the_filter_is_part_of_the_same_statement(settings):
+    settings.OCPI_HUB_ROUTING_POLICY = "agreements"
+    owned = _broadcast(owner=("NL", "CPA"))
+    assert owned.sql.count("INSERT INTO parties_delivery") == 1
+    assert "JOIN parties_agreement agreement" in owned.sql
+    assert "agreement.locations" in owned.sql
+
+
+def test_may_route_follows_status_scope_and_validity(settings):
+    settings.OCPI_HUB_ROUTING_POLICY = "agreements"
+    agreement = agreement_create(cpo="nl/cpa", emsp="DE/EMY", scopes=["locations", "commands"], activate=True)
+    assert policy.may_route(("NL", "CPA"), ("DE", "EMY"), "commands")
+    assert policy.may_route(("NL", "CPA"), ("DE", "EMY"), "chargex-errors")  # under the locations scope
+    assert not policy.may_route(("NL", "CPA"), ("DE", "EMY"), "tokens")  # not in its scope
+    assert not policy.may_route(("NL", "CPB"), ("DE", "EMY"), "commands")  # another CPO role
+    Agreement.objects.filter(pk=agreement.pk).update(valid_until=timezone.now())
+    assert not policy.may_route(("NL", "CPA"), ("DE", "EMY"), "commands")  # expired
+    with pytest.raises(UnknownReceiver, match="No roaming agreement between CPO NL/CPA and eMSP DE/EMY"):
+        policy.require_route(("NL", "CPA"), ("DE", "EMY"), "commands")
+
+
+def test_one_open_agreement_per_pair_and_bad_input_named():
+    agreement_create(cpo="NL/CPA", emsp="DE/EMY")
+    with pytest.raises(InvalidParameters, match="already have an agreement"):
+        agreement_create(cpo="NL/CPA", emsp="DE/EMY")
+    with pytest.raises(InvalidParameters, match="cpo: 'NLX' is not"):
+        agreement_create(cpo="NLX", emsp="DE/EMY")
+    with pytest.raises(InvalidParameters, match="scopes: roaming unknown"):
+        agreement_create(cpo="NL/CPB", emsp="DE/EMY", scopes=["roaming"])
+    ended = Agreement.objects.get()
+    assert agreement_end(agreement=ended)
+    assert agreement_create(cpo="NL/CPA", emsp="DE/EMY").status == AgreementStatus.PROPOSED  # a new one
+
+
+def test_csv_import_creates_good_lines_and_reports_bad_ones():
+    text = (
+        "cpo,emsp,status,scopes,valid_until\n"
+        "NL/CPA,DE/EMY,active,locations|tariffs,\n"
+        "NL/CPA,BE/EMB,,,2030-01-01T00:00:00Z\n"
+        "NL/CPA,XX,,,\n"
+        "NL/CPB,DE/EMY,ended,,\n"
+        "NL/CPC,DE/EMY,,,tomorrow\n"
+    )
+    result = agreements_import_csv(text)
+    assert [(a.cpo, a.emsp, a.status) for a in result.created] == [
+        ("NL/CPA", "DE/EMY", "active"),
+        ("NL/CPA", "BE/EMB", "proposed"),
+    ]
+    assert result.created[0].scope_list() == ["locations", "tariffs"]
+    assert [error.split(":")[0] for error in result.errors] == ["line 4", "line 5", "line 6"]
+    assert agreements_import_csv("party,other\nA,B\n").errors[0].startswith("header:")
+
+
+def test_ocpi_agreement_command_create_list_end():
+    out = io.StringIO()
+    call_command("ocpi_agreement", "create", "--cpo", "NL/CPA", "--emsp", "DE/EMY", "--active", "--json", stdout=out)
+    created = json.loads(out.getvalue())
+    assert created["status"] == "active"
+    assert created["scopes"] == list(policy.SCOPES)
+    out = io.StringIO()
+    call_command("ocpi_agreement", "list", "--json", stdout=out)
+    assert [(row["cpo"], row["emsp"], row["status"]) for row in json.loads(out.getvalue())] == [
+        ("NL/CPA", "DE/EMY", "active")
+    ]
+    call_command("ocpi_agreement", "end", "--cpo", "NL/CPA", "--emsp", "DE/EMY", stdout=io.StringIO())
+    assert Agreement.objects.get().status == AgreementStatus.ENDED
+    with pytest.raises(CommandError, match="already have an agreement|is not a country_code"):
+        call_command("ocpi_agreement", "create", "--cpo", "bad", "--emsp", "DE/EMY", stdout=io.StringIO())
+
+
+def _platform(name: str, role: str, country_code: str, party_id: str) -> Platform:
+    platform = Platform.objects.create(name=name, status=ConnectionStatus.CONNECTED)
+    platform.roles.create(role=role, country_code=country_code, party_id=party_id)
+    return platform
+
+
+def test_admin_list_actions_matrix_import_and_platform_page(admin_client):
+    cpo = _platform("CPO A", "CPO", "NL", "CPA")
+    _platform("eMSP Y", "EMSP", "DE", "EMY")
+    _platform("eMSP X", "EMSP", "NL", "EMX")
+    agreement = agreement_create(cpo="NL/CPA", emsp="DE/EMY")
+    changelist = reverse("admin:parties_agreement_changelist")
+    page = admin_client.get(changelist, {"status__exact": "proposed"}).content.decode()
+    assert "NL/CPA" in page
+    assert "DE/EMY" in page
+    assert admin_client.get(changelist, {"status__exact": "active"}).content.decode().count("DE/EMY") == 0
+
+    response = admin_client.post(changelist, {"action": "activate", ACTION_CHECKBOX_NAME: [agreement.pk]})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.ACTIVE
+
+    matrix = admin_client.get(reverse("admin:parties_agreement_matrix")).content.decode()
+    assert "<th>NL/CPA</th>" in matrix
+    assert "<th>DE/EMY</th>" in matrix
+    assert "<th>NL/EMX</th>" in matrix
+    assert ">active</a>" in matrix
+
+    upload = SimpleUploadedFile("agreements.csv", b"cpo,emsp,status\nNL/CPA,NL/EMX,proposed\nNL/CPA,??,\n")
+    imported = admin_client.post(reverse("admin:parties_agreement_import"), {"csv_file": upload}, follow=True)
+    assert "Imported 1 agreements, 1 lines not." in imported.content.decode()
+    assert "line 3: emsp:" in imported.content.decode()
+
+    platform_page = admin_client.get(reverse("admin:parties_platform_change", args=[cpo.pk])).content.decode()
+    assert "Roaming agreements" in platform_page
+    assert "CPO NL/CPA &harr; eMSP DE/EMY</a>: Active" in platform_page
+    assert "CPO NL/CPA &harr; eMSP NL/EMX</a>: Proposed" in platform_page
