@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from cdrs.models import Cdr
+from conftest import Worker
 from locations.tests.helpers import location, tariff
 from parties.models import Delivery
 from parties.services.agreements import agreement_activate, agreement_create, agreement_suspend
-from sessions.tests.charging import CPO_A, EMSP_X, EMSP_Y, cdr_body, cdr_token, register
+from parties.services.credentials import platform_invite
+from sessions.models import Session
+from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, cdr_body, cdr_token, register, session_body
 from tests.party import OcpiParty, envelope
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,8 +26,12 @@ AUTHORIZE = r"/tokens/sender/[^/]+/authorize$"
 
 
 @pytest.fixture
-def agreements(settings):  # noqa: ANN001
+def agreements(hub, settings):  # noqa: ANN001
+    """Policy ``agreements`` in the hub (this process) and in a real worker of its own (renders ClientInfo)."""
     settings.OCPI_HUB_ROUTING_POLICY = "agreements"
+    worker = Worker(hub.url, extra_env={"OCPI_HUB_ROUTING_POLICY": "agreements"}).start()
+    yield worker
+    worker.stop()
 
 
 def _token(owner: dict[str, Any], uid: str) -> dict[str, Any]:
@@ -73,7 +80,7 @@ def _queued_for(name: str, module: str) -> set[str]:
     return set(Delivery.objects.filter(receiver__name=name, module=module).values_list("object_key", flat=True))
 
 
-def test_only_parties_with_an_agreement_see_each_other(hub, celery_worker, agreements):
+def test_only_parties_with_an_agreement_see_each_other(hub, agreements):
     with (
         OcpiParty(version="2.3.0", roles=[CPO_A]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
@@ -138,7 +145,7 @@ def test_only_parties_with_an_agreement_see_each_other(hub, celery_worker, agree
         assert len(cpo.requests_to("commands", "POST")) == 1
 
 
-def test_a_cdr_without_agreement_is_stored_flagged_and_not_forwarded(hub, celery_worker, agreements):
+def test_a_cdr_without_agreement_is_stored_flagged_and_not_forwarded(hub, agreements):
     with (
         OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
@@ -161,11 +168,51 @@ def test_a_cdr_without_agreement_is_stored_flagged_and_not_forwarded(hub, celery
         assert _queued_for("eMSP Y", "cdrs") == set()
         listed = emsp_y.call("GET", emsp_y.hub_url("cdrs", "SENDER")).json()
         assert listed["data"] == []
+
+        sessions = cpo.hub_url("sessions", "RECEIVER")
+        held_session = session_body("2.2.1", session_id="SY", cdr_token=cdr_token(EMSP_Y))
+        assert cpo.call("PUT", f"{sessions}/NL/CPA/SY", held_session).json()["status_code"] == 1000
+        assert (
+            cpo.call("PUT", f"{sessions}/NL/CPA/SX", session_body("2.2.1", session_id="SX")).json()["status_code"]
+            == 1000
+        )
+        emsp_x.wait_for(lambda rs: len(emsp_x.requests_to("sessions", "PUT")) == 1)
+        assert Session.objects.get(session_id="SY").no_agreement
+        assert not Session.objects.get(session_id="SX").no_agreement
+        assert emsp_y.call("GET", emsp_y.hub_url("sessions", "SENDER")).json()["data"] == []
         time.sleep(1.0)  # the worker had time to send anything queued
         assert emsp_y.requests_to("cdrs") == []
+        assert emsp_y.requests_to("sessions") == []
 
 
-def test_activating_back_fills_and_suspending_stops_pushes(hub, celery_worker, agreements):
+def test_credentials_and_client_info_list_only_agreed_parties(hub, agreements):
+    """2.3.0: the hub's credentials list the parties reachable through it; under agreements, only the agreed
+    ones. HubClientInfo follows: GET lists only them, and a suspended agreement shows the CPO SUSPENDED."""
+    with (
+        OcpiParty(version="2.3.0", roles=[CPO_A]) as cpo_a,
+        OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b,
+        OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
+    ):
+        register(hub, cpo_a, "CPO A")
+        register(hub, cpo_b, "CPO B")
+        agreement = agreement_create(cpo="NL/CPA", emsp="NL/EMX", activate=True)  # before X is connected
+        credentials = emsp_x.register_with(f"{hub.url}/ocpi/versions", platform_invite(name="eMSP X")[1])
+        roles = {(r["country_code"], r["party_id"], r["role"]) for r in credentials["roles"]}
+        assert roles == {("NL", "HUB", "OTHER"), ("NL", "CPA", "CPO")}
+        listed = emsp_x.call("GET", emsp_x.hub_url("hubclientinfo", "SENDER")).json()["data"]
+        assert [(info["country_code"], info["party_id"]) for info in listed] == [("NL", "CPA")]
+
+        def infos(status: str) -> list[Any]:
+            return [r for r in emsp_x.requests_to("hubclientinfo", "PUT") if r.body and r.body["status"] == status]
+
+        emsp_x.wait_for(lambda rs: any(r.path.endswith("/NL/CPA") for r in infos("CONNECTED")))
+        assert agreement_suspend(agreement=agreement)
+        emsp_x.wait_for(lambda rs: any(r.path.endswith("/NL/CPA") for r in infos("SUSPENDED")))
+        assert not any(r.path.endswith("/DE/CPB") for r in emsp_x.requests_to("hubclientinfo"))  # never agreed
+        assert emsp_x.call("GET", emsp_x.hub_url("hubclientinfo", "SENDER")).json()["data"] == []
+
+
+def test_activating_back_fills_and_suspending_stops_pushes(hub, agreements):
     with (
         OcpiParty(version="2.3.0", roles=[CPO_A]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
@@ -194,7 +241,7 @@ def test_activating_back_fills_and_suspending_stops_pushes(hub, celery_worker, a
         assert _listed(emsp_x, "locations") == []
 
 
-def test_agreements_are_on_roles_not_platforms(hub, celery_worker, agreements):
+def test_agreements_are_on_roles_not_platforms(hub, agreements):
     """One CPO platform with two CPO roles; the agreement names one of them."""
     with (
         OcpiParty(version="2.3.0", roles=[CPO_A, CPO_A2]) as cpo,

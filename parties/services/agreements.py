@@ -4,7 +4,8 @@ Activating an agreement back-fills the receiving sides through the delivery engi
 (the functional apps' back-fills, ``parties.policy.register_backfill``): the eMSP gets the CPO's current
 Locations and Tariffs, the CPO the eMSP's Tokens. Suspending or ending one stops every further route at once
 (the routes ask ``parties.policy``); rows already queued for the pair are not sent (``_drop_queued``). Either
-way the two parties' platforms get a HubClientInfo update, so 2.3.0 parties see who is reachable.
+way the two parties' platforms get a HubClientInfo update, so 2.3.0 parties see who is reachable. Under the
+policy ``open`` a status change is recorded only (everything flows anyway): no back-fill, nothing dropped.
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ def agreement_activate(*, agreement: Agreement) -> int:
         agreement.status = AgreementStatus.ACTIVE
         agreement.activated_at = timezone.now()
         agreement.save(update_fields=["status", "activated_at", "updated_at"])
-        queued = policy.run_backfills(agreement) if _routes_now(agreement) else 0
-        _client_info(agreement)
+        queued = 0
+        if policy.enforced():  # under open everything flows already: nothing to back-fill or announce
+            queued = policy.run_backfills(agreement) if _routes_now(agreement) else 0
+            _client_info(agreement)
     logger.info(
         "Agreement active: %s (%s rows back-filled)",
         agreement,
@@ -121,7 +124,7 @@ def _stop(agreement: Agreement, status: str, *, allowed: tuple[str, ...]) -> boo
         if status == AgreementStatus.ENDED:
             agreement.ended_at = timezone.now()
         agreement.save(update_fields=["status", "ended_at", "updated_at"])
-        if was_active:
+        if was_active and policy.enforced():
             _drop_queued(agreement)
             _client_info(agreement)
     logger.info(
@@ -164,12 +167,8 @@ def _drop_queued(agreement: Agreement) -> int:
     for owner_cc, owner_pid, owner_side, modules, roles, other_cc, other_pid in sides:
         receivers = policy.role_platforms((other_cc, other_pid), roles)
         for module in modules:
-            still = (
-                policy.platforms_agreed(
-                    receivers, module=module, owner=(owner_cc, owner_pid), owner_side=owner_side, receiver_roles=roles
-                )
-                if policy.enforced()
-                else receivers.none()
+            still = policy.platforms_agreed(
+                receivers, module=module, owner=(owner_cc, owner_pid), owner_side=owner_side, receiver_roles=roles
             )
             dropped += Delivery.objects.filter(
                 receiver__in=receivers.exclude(pk__in=still.values("pk")),

@@ -14,8 +14,13 @@ from django.utils import timezone
 
 from ocpi_hub.exceptions import InvalidParameters, UnknownReceiver
 from parties import policy
-from parties.models import Agreement, AgreementStatus, ConnectionStatus, Platform
-from parties.services.agreements import agreement_create, agreement_end, agreements_import_csv
+from parties.models import Agreement, AgreementStatus, ConnectionStatus, Delivery, DeliveryStatus, Platform
+from parties.services.agreements import (
+    agreement_create,
+    agreement_end,
+    agreement_suspend,
+    agreements_import_csv,
+)
 from parties.services.delivery import broadcast_statement
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +145,34 @@ def test_admin_list_actions_matrix_import_and_platform_page(admin_client):
     assert "Roaming agreements" in platform_page
     assert "CPO NL/CPA &harr; eMSP DE/EMY</a>: Active" in platform_page
     assert "CPO NL/CPA &harr; eMSP NL/EMX</a>: Proposed" in platform_page
+
+
+def test_suspending_drops_rows_queued_for_the_pair_only(settings):
+    settings.OCPI_HUB_ROUTING_POLICY = "agreements"
+    emsp = _platform("eMSP Y", "EMSP", "DE", "EMY")
+    agreement = agreement_create(cpo="NL/CPA", emsp="DE/EMY", activate=True)
+    agreement_create(cpo="NL/CPB", emsp="DE/EMY", activate=True)
+    now = timezone.now()
+    rows = {
+        key: Delivery.objects.create(
+            receiver=emsp, module="locations", object_key=key, next_attempt_at=now, queued_at=now
+        )
+        for key in ("NL/CPA/LOC1", "NL/CPB/LOC1")
+    }
+    assert agreement_suspend(agreement=agreement)
+    assert Delivery.objects.get(pk=rows["NL/CPA/LOC1"].pk).status == DeliveryStatus.SUPERSEDED
+    assert Delivery.objects.get(pk=rows["NL/CPB/LOC1"].pk).status == DeliveryStatus.PENDING  # still agreed
+
+
+def test_under_open_a_status_change_queues_and_drops_nothing(settings):
+    settings.OCPI_HUB_ROUTING_POLICY = "open"
+    emsp = _platform("eMSP Y", "EMSP", "DE", "EMY")
+    now = timezone.now()
+    row = Delivery.objects.create(
+        receiver=emsp, module="locations", object_key="NL/CPA/LOC1", next_attempt_at=now, queued_at=now
+    )
+    agreement = agreement_create(cpo="NL/CPA", emsp="DE/EMY", activate=True)
+    assert agreement.status == AgreementStatus.ACTIVE
+    assert agreement_suspend(agreement=agreement)
+    assert Delivery.objects.get(pk=row.pk).status == DeliveryStatus.PENDING
+    assert Delivery.objects.count() == 1
