@@ -7,17 +7,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from parties.forms import AgreementImportForm
+from ocpi_hub.exceptions import InvalidParameters
+from parties.forms import AgreementForm, AgreementImportForm
 from parties.models import SCOPES, Agreement, AgreementStatus, PlatformRole
 from parties.services.agreements import (
     agreement_activate,
+    agreement_change,
+    agreement_create,
     agreement_end,
     agreement_suspend,
     agreements_import_csv,
@@ -39,6 +42,7 @@ class AgreementAdmin(admin.ModelAdmin):
     list_filter = ("status", *SCOPES, "cpo_country_code", "emsp_country_code")
     search_fields = ("cpo_party_id", "emsp_party_id", "note")
     actions = ("activate", "suspend", "end")
+    form = AgreementForm
     fields = (
         ("cpo_country_code", "cpo_party_id"),
         ("emsp_country_code", "emsp_party_id"),
@@ -49,6 +53,25 @@ class AgreementAdmin(admin.ModelAdmin):
         ("activated_at", "ended_at"),
         ("created_at", "updated_at"),
     )
+
+    def save_model(self, request: HttpRequest, obj: Agreement, form: Any, change: bool) -> None:
+        if change:
+            queued = agreement_change(agreement=obj, changed=list(form.changed_data))
+            if queued:
+                self.message_user(request, f"{queued} deliveries back-filled for the new scope.", messages.INFO)
+            return
+        try:
+            created = agreement_create(
+                cpo=(obj.cpo_country_code, obj.cpo_party_id),
+                emsp=(obj.emsp_country_code, obj.emsp_party_id),
+                scopes=obj.scope_list(),  # the form asks for at least one
+                valid_from=obj.valid_from,
+                valid_until=obj.valid_until,
+                note=obj.note,
+            )
+        except InvalidParameters as exc:
+            raise ValidationError(exc.message) from None
+        obj.pk, obj.status, obj.created_at = created.pk, created.status, created.created_at
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         done = ["status", "activated_at", "ended_at", "created_at", "updated_at"]

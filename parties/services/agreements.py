@@ -80,6 +80,20 @@ def agreement_create(
     return agreement
 
 
+def agreement_change(*, agreement: Agreement, changed: list[str]) -> int:
+    """Save an edited agreement (scope, validity, note; the pair and the status do not change here). An active
+    one whose scope or validity changed is back-filled again (what it newly covers; rows of objects already
+    queued merge) and announced; returns the rows queued."""
+    routing = {"valid_from", "valid_until", *SCOPES}
+    with transaction.atomic():
+        agreement.save()
+        if agreement.status != AgreementStatus.ACTIVE or not routing & set(changed) or not policy.enforced():
+            return 0
+        queued = policy.run_backfills(agreement) if _routes_now(agreement) else 0
+        _client_info(agreement)
+    return queued
+
+
 def agreement_activate(*, agreement: Agreement) -> int:
     """Make the agreement active and back-fill both sides; the rows queued (0 if it was active or ended)."""
     if agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.ENDED):

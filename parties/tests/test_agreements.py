@@ -176,3 +176,28 @@ def test_under_open_a_status_change_queues_and_drops_nothing(settings):
     assert agreement_suspend(agreement=agreement)
     assert Delivery.objects.get(pk=row.pk).status == DeliveryStatus.PENDING
     assert Delivery.objects.count() == 1
+
+
+def test_admin_add_form_goes_through_the_service_and_names_bad_fields(admin_client):
+    add = reverse("admin:parties_agreement_add")
+    form = {
+        "cpo_country_code": "nl",
+        "cpo_party_id": "cpa",
+        "emsp_country_code": "de",
+        "emsp_party_id": "emy",
+        "locations": "on",
+        "tariffs": "on",
+        "note": "pilot",
+    }
+    assert admin_client.post(add, form).status_code == 302
+    agreement = Agreement.objects.get()
+    assert (agreement.cpo, agreement.emsp, agreement.status) == ("NL/CPA", "DE/EMY", AgreementStatus.PROPOSED)
+    assert agreement.scope_list() == ["locations", "tariffs"]
+
+    again = admin_client.post(add, form).content.decode()  # the same pair, not ended: a form error
+    assert "already have an agreement that has not ended" in again
+    nothing = admin_client.post(add, {**form, "cpo_party_id": "CPB", "locations": "", "tariffs": ""})
+    assert "Choose at least one scope." in nothing.content.decode()
+    bad = admin_client.post(add, {**form, "cpo_country_code": "N1"}).content.decode()
+    assert "Two letters, e.g. NL." in bad
+    assert Agreement.objects.count() == 1
