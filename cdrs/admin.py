@@ -55,11 +55,19 @@ class CdrAdmin(ChargingRecordAdmin):
         "currency",
         "link_method",
         "credit",
+        "no_agreement",
         "warning_list",
     )
     # Large-table list: newest first by id (the primary key; created_at has no index of its own), search by
     # exact CDR id within the known parties (index unique_cdr).
-    list_filter = (WarningCodeFilter, LinkFilter, "credit", values_filter("version", ("2.2.1", "2.3.0")), "receiver")
+    list_filter = (
+        WarningCodeFilter,
+        LinkFilter,
+        "credit",
+        "no_agreement",
+        values_filter("version", ("2.2.1", "2.3.0")),
+        "receiver",
+    )
     party_scoped_keys = ("cdr_key",)
     ordering = ("-id",)
     sortable_by = ()

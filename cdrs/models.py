@@ -65,6 +65,12 @@ class Cdr(models.Model):
         blank=True,
         help_text="Set when the tariff check found a difference: total_cost before taxes less the computed one.",
     )
+    no_agreement = models.BooleanField(
+        "held: no roaming agreement",
+        default=False,
+        help_text="Stored but not forwarded: no active roaming agreement covers its CPO and eMSP (routing policy "
+        "agreements).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

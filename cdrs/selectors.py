@@ -41,7 +41,7 @@ def cdr_get_owned(*, platform: Platform, country_code: str, party_id: str, cdr_i
 
 def cdr_list_for_receiver(*, platform: Platform) -> QuerySet[Cdr]:
     """Only the CDRs routed to this platform (never another eMSP's)."""
-    return Cdr.objects.filter(receiver=platform)
+    return Cdr.objects.filter(receiver=platform, no_agreement=False)
 
 
 def cdr_list_unlinked() -> QuerySet[Cdr]:

@@ -32,6 +32,7 @@ from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import Lookup, execute_atomically, insert_statement, lookup_together
 from ocpi_hub.exceptions import InvalidParameters
+from parties import policy
 from parties.models import Platform
 from parties.services.delivery import deliveries_queued, enqueue_statement
 from parties.tenancy import require_own_party
@@ -80,9 +81,13 @@ def cdr_create(
     )
     _fill(cdr, doc, report, link, original)
     _fill_pricing(cdr, check)
-    queue = enqueue_statement(
-        receiver_id=receiver_id, module=MODULE, object_key=cdr.object_key, correlation_id=correlation_id
-    )
+    # Without a roaming agreement (routing policy "agreements") the CDR is stored and flagged, not forwarded.
+    cdr.no_agreement = not policy.may_route((country_code, party_id), party, MODULE)
+    queue = None
+    if not cdr.no_agreement:
+        queue = enqueue_statement(
+            receiver_id=receiver_id, module=MODULE, object_key=cdr.object_key, correlation_id=correlation_id
+        )
     try:
         inserted, queued = execute_atomically([insert_statement(cdr), queue])
     except IntegrityError:  # the same CDR, posted concurrently, was stored first

@@ -32,7 +32,7 @@ from ocpi_hub.api import versions
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.api.wire import parse_object, render
 from ocpi_hub.exceptions import HubError, InvalidParameters, NotFound, OcpiError, UnknownReceiver
-from parties import forwarding
+from parties import forwarding, policy
 from parties.models import Platform
 from parties.outbound import join_url
 from parties.routing import is_hub, resolve_receiver
@@ -73,6 +73,7 @@ def profile_request(request: ProfileRequest) -> forwarding.Relayed:
         raise InvalidParameters("session_id: at most 36 characters")
     parsed = _parse(request)
     requester, cpo, cpo_party = _route(request)
+    policy.require_route(cpo_party, requester, MODULE)
     what = f"CPO {cpo_party}"
     forwarding.require_connected(cpo, what)
     base = cpo.endpoint_url(MODULE, "RECEIVER")

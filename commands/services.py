@@ -28,7 +28,7 @@ from ocpi_hub.api import versions
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.api.wire import parse_object, render
 from ocpi_hub.exceptions import HubError, InvalidParameters, NotFound, OcpiError, UnknownReceiver
-from parties import forwarding
+from parties import forwarding, policy
 from parties.models import Platform
 from parties.outbound import join_url
 from parties.routing import is_hub, resolve_receiver
@@ -72,6 +72,7 @@ def command_send(request: CommandRequest) -> forwarding.Relayed:
     )
     requester = _requester(request, doc)
     cpo, cpo_party = _cpo_for(command, doc, request)
+    policy.require_route(cpo_party, requester, MODULE)
     what = f"CPO {cpo_party}"
     forwarding.require_connected(cpo, what)
     base = cpo.endpoint_url(MODULE, "RECEIVER")

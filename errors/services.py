@@ -26,6 +26,7 @@ from ocpi_hub import push
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
+from parties import policy
 from parties.models import Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import delivery_enqueue
@@ -167,6 +168,13 @@ def _save(
 def error_record_receivers(*, record: ErrorRecord) -> list[Platform]:
     """Who gets this record: opted-in, connected eMSPs; for a private record only its session's eMSP."""
     receivers = receivers_for(MODULE, roles=RECEIVER_ROLES, exclude=record.owner)
+    receivers = policy.platforms_agreed(
+        receivers,
+        module=MODULE,
+        owner=(record.country_code, record.party_id),
+        owner_side=policy.CPO,
+        receiver_roles=RECEIVER_ROLES,
+    )
     if record.is_private:
         receivers = receivers.filter(pk=record.private_to_id) if record.private_to_id else receivers.none()
     return list(receivers)

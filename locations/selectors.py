@@ -10,6 +10,7 @@ from locations.models import Location
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.db import Lookup
 from ocpi_hub.exceptions import InvalidParameters, NotFound
+from parties import policy
 from parties.models import Platform
 from parties.tenancy import require_own_party
 
@@ -27,18 +28,25 @@ def location_get_own(*, platform: Platform, ref: LocationRef) -> Location:
     return location
 
 
-def location_list_published(*, owner: PartyRef | None = None) -> QuerySet[Location]:
-    """Published Locations (of one owner when given), for the paginated sender GET."""
+def location_list_published(*, owner: PartyRef | None = None, visible_to: Platform | None = None) -> QuerySet[Location]:
+    """Published Locations (of one owner when given), for the paginated sender GET. With ``visible_to``: only
+    those of CPOs the routing policy lets that platform see (``parties.policy``; everyone's under open)."""
     queryset = Location.objects.filter(publish=True)
+    if visible_to is not None:
+        queryset = policy.filter_visible(queryset, visible_to, module="locations", viewer_side=policy.EMSP)
     if owner is not None:
         queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
     return queryset
 
 
-def location_published_get(*, location_id: str, owner: PartyRef | None = None) -> Location:
+def location_published_get(
+    *, location_id: str, owner: PartyRef | None = None, visible_to: Platform | None = None
+) -> Location:
     """One published Location by id. Ids are only unique per CPO: when several CPOs use the same id the
     caller must name the owner with OCPI-to-* (2001 otherwise)."""
-    matches = list(location_list_published(owner=owner).filter(location_key=location_id.upper())[:2])
+    matches = list(
+        location_list_published(owner=owner, visible_to=visible_to).filter(location_key=location_id.upper())[:2]
+    )
     if not matches:
         raise NotFound(f"Unknown location {location_id}")
     if len(matches) > 1:

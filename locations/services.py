@@ -34,7 +34,8 @@ from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.db import atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
 from ocpi_hub.push import PushResult
-from parties.models import Platform
+from parties import policy
+from parties.models import Agreement, Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import broadcast_statement, deliveries_queued, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
@@ -200,6 +201,7 @@ def _store(
             target=_target(ref),
             correlation_id=correlation_id,
             condition=condition,
+            owner=(location.country_code, location.party_id),
         )
     # one statement on PostgreSQL: the Location row, the EVSE rows and their history, the outbox rows
     saved, evses_updated, _, queued = execute_together([save, *evses.statements(condition), broadcast])
@@ -252,6 +254,28 @@ def initial_sync(
     return done
 
 
+def agreement_backfill(agreement: Agreement) -> int:
+    """A roaming agreement became active: queue the CPO's current published Locations and live Tariffs for
+    the eMSP's platform (Tariffs first), when it receives them and the agreement covers them."""
+    owner = {"country_code": agreement.cpo_country_code, "party_id": agreement.cpo_party_id}
+    sources = [
+        ("tariffs", agreement.tariffs, tariffs_for_sync().filter(**owner), "tariff_id"),
+        (MODULE, agreement.locations, locations_for_sync().filter(**owner), "location_id"),
+    ]
+    emsp = (agreement.emsp_country_code, agreement.emsp_party_id)
+    queued = 0
+    for module, covered, queryset, id_field in sources:
+        if not covered:
+            continue
+        agreed = policy.role_platforms(emsp, BROADCAST_ROLES).values("pk")
+        receivers = receivers_for(module, roles=BROADCAST_ROLES).filter(pk__in=agreed)
+        keys = [f"{cc}/{pid}/{object_id}" for cc, pid, object_id in queryset.values_list(*owner, id_field)]
+        for receiver in receivers:
+            for object_key in keys:
+                queued += delivery_enqueue(receiver=receiver, module=module, object_key=object_key)
+    return queued
+
+
 def _sync_keys(platform: Platform) -> list[tuple[str, list[str]]]:
     sources = [
         ("tariffs", tariffs_for_sync(), "tariff_id"),
@@ -261,6 +285,9 @@ def _sync_keys(platform: Platform) -> list[tuple[str, list[str]]]:
     for module, queryset, id_field in sources:
         if not receivers_for(module, roles=BROADCAST_ROLES).filter(pk=platform.pk).exists():
             continue
-        rows = queryset.exclude(owner=platform).values_list("country_code", "party_id", id_field)
+        visible = policy.filter_visible(
+            queryset.exclude(owner=platform), platform, module=module, viewer_side=policy.EMSP
+        )
+        rows = visible.values_list("country_code", "party_id", id_field)
         jobs.append((module, [f"{cc}/{pid}/{object_id}" for cc, pid, object_id in rows]))
     return jobs

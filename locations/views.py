@@ -73,7 +73,9 @@ class LocationSenderListApi(FunctionalApi):
 
     def get(self, request: Request, version: str) -> Response:
         paginator = OcpiPagination()
-        queryset = selectors.location_list_published(owner=addressed_owner(self.routing(request)))
+        queryset = selectors.location_list_published(
+            owner=addressed_owner(self.routing(request)), visible_to=self.caller(request)
+        )
         page, _ = paginator.paginate(queryset, request)
         return paginator.response([render_location(location.document, version) for location in page])
 
@@ -92,5 +94,7 @@ class LocationSenderObjectApi(FunctionalApi):
         connector_id: str | None = None,
     ) -> Response:
         owner = addressed_owner(self.routing(request))
-        location = selectors.location_published_get(location_id=location_id, owner=owner)
+        location = selectors.location_published_get(
+            location_id=location_id, owner=owner, visible_to=self.caller(request)
+        )
         return ocpi_response(rendered(location, version, evse_uid, connector_id))

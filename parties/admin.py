@@ -22,6 +22,7 @@ from django.templatetags.static import static
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from ocpi_hub.admin import CappedCountPaginator
@@ -39,7 +40,7 @@ from parties.models import (
     PlatformRole,
     ReceiverQueue,
 )
-from parties.selectors import delivery_summary, format_duration
+from parties.selectors import delivery_summary, format_duration, platform_agreements
 from parties.services.clientinfo import platform_set_status
 from parties.services.credentials import (
     hub_refresh_endpoints,
@@ -120,6 +121,7 @@ class PlatformAdmin(admin.ModelAdmin):
         ("Credentials", {"fields": ("outgoing_token", "token_in_is_registration")}),
         ("Attention", {"fields": ("needs_attention", "attention_reason", "unauthorized_count")}),
         ("Deliveries", {"fields": ("deliveries_summary", "receiver_queue_state")}),
+        ("Roaming agreements", {"fields": ("agreements_summary",)}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
     actions = ("suspend", "reactivate", "rotate_token", "refresh_endpoints", "clear_attention", "reinvite")
@@ -218,6 +220,26 @@ class PlatformAdmin(admin.ModelAdmin):
         age = summary.oldest_pending_age
         oldest = f"; oldest pending queued {format_duration(age)} ago" if age is not None else ""
         return format_html("{} ({}{})", links, everything, oldest)
+
+    @admin.display(description="Agreements of its roles")
+    def agreements_summary(self, platform: Platform) -> str:
+        agreements = platform_agreements(platform)
+        if not agreements:
+            return "none"
+        return format_html_join(
+            mark_safe("<br>"),  # noqa: S308 - a constant
+            '<a href="{}">CPO {} &harr; eMSP {}</a>: {} ({})',
+            (
+                (
+                    reverse("admin:parties_agreement_change", args=[a.pk]),
+                    a.cpo,
+                    a.emsp,
+                    a.get_status_display(),
+                    ", ".join(a.scope_list()) or "nothing",
+                )
+                for a in agreements
+            ),
+        )
 
     @admin.display(description="Token we call it with")
     def outgoing_token(self, platform: Platform) -> str:
@@ -442,3 +464,6 @@ class DeliveryAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Redrove {count} of {selected} selected deliveries (only failed or dead ones are redriven)."
         )
+
+
+from parties import agreements_admin  # noqa: E402, F401 - registers the roaming agreements' admin

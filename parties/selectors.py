@@ -8,7 +8,16 @@ from datetime import timedelta
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from parties.models import ConnectionStatus, Delivery, DeliveryStatus, InterfaceRole, Platform, PlatformRole
+from parties.models import (
+    Agreement,
+    AgreementStatus,
+    ConnectionStatus,
+    Delivery,
+    DeliveryStatus,
+    InterfaceRole,
+    Platform,
+    PlatformRole,
+)
 from parties.tokens import hash_token
 
 
@@ -105,3 +114,26 @@ def format_duration(age: timedelta) -> str:
 def known_parties() -> list[tuple[str, str]]:
     """Every (country_code, party_id) a platform holds (a small table: the admin's search and filters use it)."""
     return list(PlatformRole.objects.order_by().values_list("country_code", "party_id").distinct())
+
+
+def platform_agreements(platform: Platform) -> list[Agreement]:
+    """Every roaming agreement naming one of the platform's roles (on either side), newest first."""
+    condition = Q(pk__in=[])
+    for role in platform.roles.all():
+        condition |= Q(cpo_country_code=role.country_code, cpo_party_id=role.party_id)
+        condition |= Q(emsp_country_code=role.country_code, emsp_party_id=role.party_id)
+    return list(Agreement.objects.filter(condition).order_by("-created_at"))
+
+
+def open_agreement_exists(cpo_country_code: str, cpo_party_id: str, emsp_country_code: str, emsp_party_id: str) -> bool:
+    """Whether the pair has an agreement that has not ended (there may be one only)."""
+    return (
+        Agreement.objects.filter(
+            cpo_country_code=cpo_country_code.upper(),
+            cpo_party_id=cpo_party_id.upper(),
+            emsp_country_code=emsp_country_code.upper(),
+            emsp_party_id=emsp_party_id.upper(),
+        )
+        .exclude(status=AgreementStatus.ENDED)
+        .exists()
+    )

@@ -10,7 +10,7 @@ from ocpi_hub.api.authentication import decode_token, header_token
 from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.views import OcpiApi
-from parties import selectors
+from parties import policy, selectors
 from parties.services import credentials as credentials_service
 from parties.services.clientinfo import client_info
 from parties.wire import CLIENT_INFO, CREDENTIALS, Version, VersionDetails
@@ -78,6 +78,10 @@ class HubClientInfoListApi(OcpiApi):
 
     def get(self, request: Request, version: str) -> Response:
         paginator = OcpiPagination()
-        page, _ = paginator.paginate(selectors.client_info_roles(), request, field="updated_at")
+        known = selectors.client_info_roles()
+        agreed = policy.reachable(self.caller(request))  # routing policy "agreements": the agreed parties only
+        if agreed is not None:
+            known = known.filter(policy.party_in(agreed))
+        page, _ = paginator.paginate(known, request, field="updated_at")
         roles = [role for role in page if version != "2.3.0" or role.role != "HUB"]
         return paginator.response([client_info(role) for role in roles])

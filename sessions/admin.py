@@ -20,11 +20,12 @@ class SessionAdmin(ChargingRecordAdmin):
         "start_date_time",
         "end_date_time",
         "last_updated",
+        "no_agreement",
         "warning_list",
     )
     # Large-table list: newest first (index session_last_updated), search by exact session id or token uid
     # within the known parties (indexes unique_session, session_link).
-    list_filter = (WarningCodeFilter, values_filter("status", SESSION_STATUSES), "receiver")
+    list_filter = (WarningCodeFilter, values_filter("status", SESSION_STATUSES), "no_agreement", "receiver")
     party_scoped_keys = ("session_key", "token_uid_key")
     sortable_by = ("last_updated",)
     list_select_related = ("receiver",)

@@ -34,6 +34,12 @@ class Session(models.Model):
     document = models.JSONField(help_text="Canonical (2.3.0-shaped) Session.")
     quality_warnings = models.JSONField(default=list, blank=True, help_text="[{code, field, message}]")
     warning_codes = models.CharField(max_length=500, blank=True, help_text="|CODE|CODE| for filtering.")
+    no_agreement = models.BooleanField(
+        "held: no roaming agreement",
+        default=False,
+        help_text="Stored but not forwarded: no active roaming agreement covers its CPO and eMSP (routing policy "
+        "agreements).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -37,7 +37,7 @@ def session_get_owned(*, platform: Platform, country_code: str, party_id: str, s
 
 def session_list_for_receiver(*, platform: Platform) -> QuerySet[Session]:
     """Only the Sessions routed to this platform (never another eMSP's)."""
-    return Session.objects.filter(receiver=platform)
+    return Session.objects.filter(receiver=platform, no_agreement=False)
 
 
 def with_endpoints(platform: Platform) -> Platform:

@@ -30,6 +30,7 @@ from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
 from ocpi_hub.push import PushResult
+from parties import policy
 from parties.models import Platform
 from parties.services.delivery import delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
@@ -180,10 +181,13 @@ def _store(push: Push, current: Session | None, doc: Doc) -> PushResult:
         party.party_id,
     )
     _fill(session, doc, report)
+    # Without a roaming agreement (routing policy "agreements"): stored and flagged, not forwarded.
+    session.no_agreement = not policy.may_route((push.ref.country_code, push.ref.party_id), party, MODULE)
     session.save()
-    delivery_enqueue(
-        receiver=receiver, module=MODULE, object_key=session.object_key, correlation_id=push.correlation_id
-    )
+    if not session.no_agreement:
+        delivery_enqueue(
+            receiver=receiver, module=MODULE, object_key=session.object_key, correlation_id=push.correlation_id
+        )
     return PushResult(applied=True, message=warnings_message(report))
 
 

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.db import Lookup
 from ocpi_hub.exceptions import NotFound
+from parties import policy
 from parties.models import Platform
 from parties.tenancy import require_own_party
 from tariffs.models import Tariff, TariffVersion
@@ -37,6 +38,7 @@ def tariff_list_live(*, owner: PartyRef | None = None, visible_to: Platform | No
     queryset = Tariff.objects.filter(deleted_at=None)
     if visible_to is not None:
         queryset = queryset.filter(Q(target__isnull=True) | Q(target=visible_to))
+        queryset = policy.filter_visible(queryset, visible_to, module="tariffs", viewer_side=policy.EMSP)
     if owner is not None:
         queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
     return queryset

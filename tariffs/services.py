@@ -24,6 +24,7 @@ from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters, NotFound
 from ocpi_hub.push import PushResult
+from parties import policy
 from parties.models import Platform
 from parties.routing import is_hub, resolve_receiver
 from parties.services.delivery import delivery_broadcast, delivery_enqueue
@@ -126,6 +127,9 @@ def tariff_broadcast(*, tariff: Tariff, exclude: Platform | None = None, correla
     """Queue the Tariff's current state (or its delete) for its target, else for every connected receiver. In
     the transaction."""
     if tariff.target is not None:
+        emsp = (tariff.target_country_code, tariff.target_party_id)
+        if not policy.may_route((tariff.country_code, tariff.party_id), emsp, MODULE):
+            return 0  # no roaming agreement with the eMSP named: stored, not sent
         return delivery_enqueue(
             receiver=tariff.target, module=MODULE, object_key=tariff.object_key, correlation_id=correlation_id
         )
@@ -135,4 +139,5 @@ def tariff_broadcast(*, tariff: Tariff, exclude: Platform | None = None, correla
         roles=BROADCAST_ROLES,
         exclude=exclude or tariff.owner,
         correlation_id=correlation_id,
+        owner=(tariff.country_code, tariff.party_id),
     )

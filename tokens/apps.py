@@ -11,7 +11,11 @@ class TokensConfig(AppConfig):
 
     def ready(self) -> None:
         from ocpi_hub.api import versions
+        from parties import policy
         from tokens import outbound  # noqa: F401 - registers the Token renderer
+        from tokens.services import agreement_backfill
+
+        policy.register_backfill(agreement_backfill)  # Tokens of an eMSP with a new agreement
 
         versions.register("tokens", "RECEIVER", "receiver/tokens")
         versions.register("tokens", "SENDER", "sender/tokens")

@@ -23,7 +23,7 @@ from django.db.models import OuterRef, Subquery
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.api.wire_common import model_for
 from ocpi_hub.exceptions import HubError, InvalidParameters, UnknownReceiver
-from parties import client, forwarding
+from parties import client, forwarding, policy
 from parties.models import Endpoint, Platform, PlatformRole
 from parties.outbound import join_url
 from parties.routing import is_hub
@@ -110,12 +110,14 @@ def _hop(platform: Platform, routing: RoutingHeaders, uid: str, token_type: str)
         version=role["platform__version"],
         strictness=role["platform__strictness"],
     )
+    cpo_party = _cpo_party(platform, routing)
+    policy.require_route(cpo_party, emsp_party, "authorize")
     forwarding.require_connected(emsp, f"Receiver {emsp_party}")
     if not role["sender_url"]:
         raise HubError(f"eMSP {emsp_party} offers no tokens SENDER interface for real-time authorization")
     url = join_url(role["sender_url"], uid, "authorize")
     return _Hop(
-        forward=forwarding.Hop(_cpo_party(platform, routing), emsp_party, emsp, url, f"eMSP {emsp_party}"),
+        forward=forwarding.Hop(cpo_party, emsp_party, emsp, url, f"eMSP {emsp_party}"),
         version=emsp.version,
         lenient=emsp.strictness == "lenient",
     )

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.api.wire_common import TOKEN_TYPE_221_VALUES, V221
 from ocpi_hub.exceptions import InvalidParameters, NotFound
+from parties import policy
 from parties.models import Platform
 from parties.tenancy import require_own_party
 from tokens.models import Token
@@ -55,6 +56,9 @@ def token_list_for_cpo(*, platform: Platform, version: str, owner: PartyRef | No
     (targeted push) is listed for that CPO only."""
     require_cpo(platform)
     queryset = Token.objects.filter(Q(target__isnull=True) | Q(target=platform))
+    queryset = policy.filter_visible(
+        queryset, platform, module="tokens", viewer_side=policy.CPO, viewer_roles=CPO_ROLES
+    )
     if owner is not None:
         queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
     if version == V221:

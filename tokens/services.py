@@ -18,12 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.exceptions import InvalidParameters, NotFound, ServerError
-from parties.models import Platform
+from parties import policy
+from parties.models import Agreement, Platform
 from parties.routing import is_hub, resolve_receiver
+from parties.selectors import receivers_for
 from parties.services.delivery import delivery_broadcast, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from tokens import wire
@@ -202,14 +205,39 @@ def _update(token: Token, platform: Platform, doc: dict[str, Any], correlation_i
     return TokenChange(token, changed=True)
 
 
+def agreement_backfill(agreement: Agreement) -> int:
+    """A roaming agreement became active: queue the eMSP's broadcast Tokens (and those it pushed to that CPO)
+    for the CPO's platform, when it receives Tokens and the agreement covers them."""
+    if not agreement.tokens:
+        return 0
+    cpo = (agreement.cpo_country_code, agreement.cpo_party_id)
+    receivers = receivers_for(MODULE, roles=CPO_ROLES).filter(pk__in=policy.role_platforms(cpo, CPO_ROLES).values("pk"))
+    owned = Token.objects.filter(country_code=agreement.emsp_country_code, party_id=agreement.emsp_party_id)
+    queued = 0
+    for receiver in receivers:
+        tokens = owned.filter(Q(target__isnull=True) | Q(target=receiver)).order_by("last_updated", "pk")
+        for token in tokens.iterator():
+            queued += delivery_enqueue(receiver=receiver, module=MODULE, object_key=token.object_key)
+    return queued
+
+
 def _broadcast(token: Token, correlation_id: str) -> None:
     """Queue the Token for its target CPO, else for every connected CPO with a tokens receiver (call inside
     the transaction)."""
     if token.target is not None:
+        cpo = (token.target_country_code, token.target_party_id)
+        if not policy.may_route(cpo, (token.country_code, token.party_id), MODULE):
+            return  # no roaming agreement with the CPO named: stored, not sent
         delivery_enqueue(
             receiver=token.target, module=MODULE, object_key=token.object_key, correlation_id=correlation_id
         )
         return
     delivery_broadcast(
-        module=MODULE, object_key=token.object_key, roles=CPO_ROLES, exclude=token.owner, correlation_id=correlation_id
+        module=MODULE,
+        object_key=token.object_key,
+        roles=CPO_ROLES,
+        exclude=token.owner,
+        correlation_id=correlation_id,
+        owner=(token.country_code, token.party_id),
+        owner_side=policy.EMSP,
     )

@@ -1,3 +1,4 @@
+from parties.models.agreements import SCOPES, Agreement, AgreementStatus
 from parties.models.outbox import Delivery, DeliveryAttempt, DeliveryStatus, EngineLock, ReceiverQueue
 from parties.models.platform import (
     ConnectionStatus,
@@ -10,6 +11,9 @@ from parties.models.platform import (
 )
 
 __all__ = [
+    "SCOPES",
+    "Agreement",
+    "AgreementStatus",
     "ConnectionStatus",
     "Delivery",
     "DeliveryAttempt",

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from ocpi_hub.api.datetimes import format_datetime
-from parties import outbound
+from parties import outbound, policy
 from parties.models import ConnectionStatus, Delivery, Platform, PlatformRole
 from parties.selectors import receivers_for
 from parties.services.delivery import delivery_enqueue
@@ -17,17 +17,30 @@ MODULE = "hubclientinfo"
 logger = logging.getLogger(__name__)
 
 
-def client_info_changed(*, platform: Platform, newly_connected: bool = False) -> None:
+def client_info_changed(
+    *, platform: Platform, newly_connected: bool = False, only_to: set[Platform] | None = None
+) -> None:
     """Queue a ClientInfo PUT about ``platform``'s roles to every other connected party (call in the
-    transaction of the change); a newly connected party also gets the ClientInfo of everyone else."""
+    transaction of the change); a newly connected party also gets the ClientInfo of everyone else.
+
+    Under the routing policy ``agreements`` a party hears only of the parties it has an agreement with;
+    ``only_to`` (an agreement changed): those platforms, whatever the agreement says now (the ClientInfo
+    then tells them whether the other side is reachable, ``client_info``)."""
     roles = list(platform.roles.exclude(role="HUB"))
     PlatformRole.objects.filter(platform=platform).update(updated_at=timezone.now())
-    for receiver in receivers_for(MODULE, exclude=platform):
+    receivers = receivers_for(MODULE, exclude=platform)
+    if only_to is not None:
+        receivers = receivers.filter(pk__in=[other.pk for other in only_to])
+    for receiver in receivers:
+        known = None if only_to is not None else policy.reachable(receiver)
         for role in roles:
-            delivery_enqueue(receiver=receiver, module=MODULE, object_key=f"{role.country_code}/{role.party_id}")
+            if known is None or (role.country_code, role.party_id) in known:
+                delivery_enqueue(receiver=receiver, module=MODULE, object_key=f"{role.country_code}/{role.party_id}")
     if newly_connected and platform.endpoints.filter(identifier=MODULE, role="RECEIVER").exists():
+        known = policy.reachable(platform)
         for role in PlatformRole.objects.exclude(platform=platform).exclude(role="HUB"):
-            delivery_enqueue(receiver=platform, module=MODULE, object_key=f"{role.country_code}/{role.party_id}")
+            if known is None or (role.country_code, role.party_id) in known:
+                delivery_enqueue(receiver=platform, module=MODULE, object_key=f"{role.country_code}/{role.party_id}")
 
 
 def platform_set_status(*, platform: Platform, status: str) -> bool:
@@ -49,12 +62,13 @@ def platform_set_status(*, platform: Platform, status: str) -> bool:
     return True
 
 
-def client_info(role: PlatformRole) -> dict[str, Any]:
+def client_info(role: PlatformRole, *, reachable: bool = True) -> dict[str, Any]:
+    """The ClientInfo of ``role``; a party the receiver has no agreement with is SUSPENDED to it."""
     return {
         "party_id": role.party_id,
         "country_code": role.country_code,
         "role": role.role,
-        "status": role.platform.status,
+        "status": role.platform.status if reachable else ConnectionStatus.SUSPENDED,
         "last_updated": format_datetime(role.updated_at),
     }
 
@@ -70,7 +84,9 @@ def render_client_info(delivery: Delivery) -> outbound.Outbound | None:
     if role is None:
         return None
     url = outbound.receiver_url(delivery.receiver, MODULE, country_code, party_id)
-    return outbound.Outbound(method="PUT", url=url, body=client_info(role))
+    known = policy.reachable(delivery.receiver)
+    body = client_info(role, reachable=known is None or (country_code, party_id) in known)
+    return outbound.Outbound(method="PUT", url=url, body=body)
 
 
 outbound.register_renderer(MODULE, render_client_info)

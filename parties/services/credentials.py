@@ -23,7 +23,7 @@ from ocpi_hub.exceptions import (
     UnableToUseClientApi,
     UnsupportedVersion,
 )
-from parties import client, urlguard
+from parties import client, policy, urlguard
 from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
 from parties.services.clientinfo import client_info_changed
 from parties.tokens import generate_token, hash_token
@@ -156,6 +156,9 @@ def hub_credentials(*, version: str, token: str, for_platform: Platform | None) 
     reachable = PlatformRole.objects.filter(platform__status=ConnectionStatus.CONNECTED).exclude(role="HUB")
     if for_platform is not None:
         reachable = reachable.exclude(platform=for_platform)
+        agreed = policy.reachable(for_platform)  # routing policy "agreements": only the agreed parties
+        if agreed is not None:
+            reachable = reachable.filter(policy.party_in(agreed))
     body["hub_party_id"] = own["country_code"] + own["party_id"]
     body["roles"] = [{"role": "OTHER", **own}] + [
         {

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ocpi_hub.db import Rows, Statement, execute_together
+from parties import policy
 from parties.models import (
     ConnectionStatus,
     Delivery,
@@ -72,13 +73,23 @@ def broadcast_statement(
     target: str = "",
     correlation_id: str = "",
     condition: str = "",
+    owner: policy.Party | None = None,
+    owner_side: str = policy.CPO,
 ) -> Statement:
     """``delivery_broadcast`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its
-    rows to ``deliveries_queued``. ``condition``: SQL ("AND ...") added to the receivers' WHERE clause."""
+    rows to ``deliveries_queued``. ``condition``: SQL ("AND ...") added to the receivers' WHERE clause.
+    ``owner``: the party owning the object (on ``owner_side`` of roaming agreements); under the routing
+    policy ``agreements`` only receivers with an active agreement with it are selected, in the same
+    statement (``parties.policy.broadcast_condition``); under ``open`` nothing is added."""
     where = _FOR_BROADCAST.format(roles=", ".join(["%s"] * len(roles))) + f" {condition}"
     # OFFLINE receivers keep receiving rows: they are registered, only not answering; their queue waits (and
     # its circuit breaker probes) until they do, so they miss nothing.
     params = [*RECEIVING, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
+    if owner is not None and policy.enforced():
+        agreed, agreed_params = policy.broadcast_condition(
+            module=module, owner=owner, owner_side=owner_side, receiver_roles=roles
+        )
+        where, params = f"{where} {agreed}", [*params, *agreed_params]
     return _queue_statement(where, params, module, object_key, target, correlation_id)
 
 
