@@ -13,10 +13,10 @@ from typing import Any
 from django.db import connection
 
 from cdrs.models import LinkMethod
-from cdrs.quality import Report
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.db import Lookup
 from sessions.models import Session
+from sessions.quality import Report
 from sessions.selectors import NOT_APPLICABLE
 
 SESSIONS = Session._meta.db_table

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from cdrs.quality import Report
 from cdrs.wire import BREAKDOWN_FIELD
 from locations.selectors import location_time_zone_lookup
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.db import Lookup, lookup_together
+from sessions.quality import Report
 from tariffs.pricing import Breakdown, Difference, compare_costs, named_tariff_ids, price_cdr
 from tariffs.pricing.compare import cdr_money
 from tariffs.pricing.types import COST_FIELDS

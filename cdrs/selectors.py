@@ -11,11 +11,11 @@ from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from cdrs.models import Cdr, LinkMethod
-from cdrs.quality import WARNING_CODES
 from ocpi_hub.db import Lookup
 from ocpi_hub.exceptions import NotFound
 from parties.models import Platform
 from parties.tenancy import require_own_party
+from sessions.quality import WARNING_CODES
 
 
 def cdr_get(*, country_code: str, party_id: str, cdr_id: str) -> Cdr | None:

@@ -25,7 +25,6 @@ from django.db import IntegrityError
 from cdrs.linking import Link, cdr_link, link_issues, link_lookups
 from cdrs.models import Cdr
 from cdrs.pricing import PriceCheck, cdr_price_check, pricing_lookups
-from cdrs.quality import Report, cdr_report, enforce, error_record_issues, warnings_message
 from cdrs.selectors import cdr_get, cdr_key_lookup
 from cdrs.wire import BREAKDOWN_FIELD, parse_cdr
 from ocpi_hub.api.datetimes import parse_datetime
@@ -35,6 +34,7 @@ from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from parties.services.delivery import deliveries_queued, enqueue_statement
 from parties.tenancy import require_own_party
+from sessions.quality import Report, cdr_report, enforce, error_record_issues, warnings_message
 from sessions.routing import receiver_lookups, token_receiver_found
 from sessions.selectors import error_records_named, evse_known, evse_lookups
 

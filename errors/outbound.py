@@ -8,13 +8,13 @@ or the record is now tied to another eMSP's session): the privacy rule is re-che
 
 from __future__ import annotations
 
-from errors.extension import MODULE
 from errors.models import ErrorRecord
 from errors.services import error_record_receivers
 from errors.wire import render_error_record
 from ocpi_hub.api.routing import PartyRef
 from parties import outbound
 from parties.client import Routing
+from parties.extension import MODULE
 from parties.models import Delivery
 
 

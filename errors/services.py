@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors.checks import RecordContext, check_error_record
-from errors.extension import MODULE
 from errors.models import ErrorRecord
 from errors.wire import IDENTITY_FIELDS, PATCHABLE_FIELDS, parse_error_record
 from ocpi_hub import push
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
+from parties.extension import MODULE
 from parties.models import Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import delivery_enqueue

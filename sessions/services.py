@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cdrs.quality import Report, enforce, error_record_issues, session_report, warnings_message
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
@@ -35,6 +34,7 @@ from parties.services.delivery import delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from sessions.lock_objects import session_lock
 from sessions.models import Session
+from sessions.quality import Report, enforce, error_record_issues, session_report, warnings_message
 from sessions.routing import token_receiver
 from sessions.selectors import error_records_named, evse_exists
 from sessions.wire import parse_session, render_session

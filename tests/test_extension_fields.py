@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from cdrs.models import Cdr
-from errors.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, STRIPPED_FIELDS
 from errors.models import ErrorRecord
+from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, STRIPPED_FIELDS
 from parties.models import Platform
 from sessions.models import Session
 from sessions.tests.charging import (

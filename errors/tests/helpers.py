@@ -8,7 +8,7 @@ from typing import Any
 
 from django.apps import apps
 
-from errors.extension import MODULE
+from parties.extension import MODULE
 from parties.models import ConnectionStatus, Endpoint, Platform
 from parties.tokens import hash_token
 

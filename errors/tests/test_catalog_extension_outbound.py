@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from errors.catalog import CATALOG_PATH, catalog_entries
-from errors.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, platform_opted_in, strip_extension_fields
 from errors.management.commands.build_mrec_catalog import DEFAULT_SOURCE, DESCRIPTIONS
 from errors.models import ErrorRecord, MrecCode
 from errors.outbound import render_error_record_delivery
 from errors.services import RecordRef, error_record_put
 from errors.tests.helpers import make_location, make_platform, make_session, record_body, sessions_installed
+from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, platform_opted_in, strip_extension_fields
 from parties.models import Delivery, Endpoint
 
 EXPECTED_CODES = [f"CX{number:03d}" for number in range(1, 27)]

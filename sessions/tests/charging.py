@@ -151,7 +151,7 @@ def cdr_body(version: str = "2.2.1", *, cpo: dict[str, Any] = CPO_A, cdr_id: str
 
 
 class _PlatformStub:
-    """Just enough of a Platform for ``errors.extension.platform_opted_in`` (wire-level tests, no database)."""
+    """Just enough of a Platform for ``parties.extension.platform_opted_in`` (wire-level tests, no database)."""
 
     def __init__(self, opted_in: bool):
         self.opted_in = opted_in
