@@ -25,9 +25,9 @@ from typing import Any
 from django.db import connection, transaction
 
 from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
-from locations.evse_rows import evse_rows_change
-from locations.location_rows import APPLIED, location_lock, location_read, location_update
 from locations.models import Location
+from locations.rows.evse import evse_rows_change
+from locations.rows.location import SAVED, location_lock, location_read, location_update
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
@@ -189,7 +189,7 @@ def _store(
     evses = evse_rows_change(location=location, previous=previous, uid=ref.evse_uid)
     if version and evses.creates_rows:
         raise _Contended
-    condition = APPLIED if version else ""
+    only_if = SAVED if version else ""
     broadcast = None
     if location.publish or was_published:
         broadcast = broadcast_statement(
@@ -199,10 +199,10 @@ def _store(
             exclude=platform,
             target=_target(ref),
             correlation_id=correlation_id,
-            condition=condition,
+            only_if=only_if,
         )
     # one statement on PostgreSQL: the Location row, the EVSE rows and their history, the outbox rows
-    saved, evses_updated, _, queued = execute_together([save, *evses.statements(condition), broadcast])
+    saved, evses_updated, _, queued = execute_together([save, *evses.statements(only_if), broadcast])
     if version and not saved:
         raise _Contended  # changed since it was read: nothing was written
     evses.finish(evses_updated)

@@ -3,18 +3,20 @@ the error-record reader the errors app registers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet, prefetch_related_objects
 
 from locations.selectors import any_location_lookup, evse_lookup
 from ocpi_hub.api.routing import PartyRef
-from ocpi_hub.db import Lookup, lookup_together
+from ocpi_hub.db import Found, Lookup, lookup_together
 from ocpi_hub.exceptions import NotFound
 from parties.extension import read_error_records
 from parties.models import Platform
 from parties.tenancy import require_own_party
 from sessions.models import Session
+from sessions.rows import session_by_id_lookup, session_in_window_lookup  # noqa: F401 - look-ups other apps run with theirs (SQL in rows)
 from tokens.selectors import token_owner
 
 NOT_APPLICABLE = "#NA"
@@ -63,26 +65,35 @@ def evse_exists(*, country_code: str, party_id: str, location_id: str, evse_uid:
     """Whether the CPO published this EVSE to the hub; None when that cannot be told (a CPO that publishes no
     Locations through the hub, or an ``#NA`` EVSE)."""
     lookups = evse_lookups(country_code=country_code, party_id=party_id, location_id=location_id, evse_uid=evse_uid)
-    return evse_known(lookup_together(lookups))
+    return lookups.known(lookup_together(lookups.all()))
 
 
-def evse_lookups(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> dict[str, Lookup]:
-    """``evse_exists`` as lookups (to run with others: ``ocpi_hub.db.lookup_together``); read the result with
-    ``evse_known``. None of them for an ``#NA`` EVSE or Location."""
+@dataclass(frozen=True)
+class EvseLookups:
+    """``evse_exists`` as look-ups (none for an ``#NA`` EVSE or Location); read the result with ``known``."""
+
+    evse: Lookup | None = None
+    cpo_locations: Lookup | None = None
+
+    def all(self) -> list[Lookup | None]:
+        return [self.evse, self.cpo_locations]
+
+    def known(self, found: Found) -> bool | None:
+        if self.evse is None:
+            return None
+        if found.row(self.evse) is not None:
+            return True
+        return False if found.row(self.cpo_locations) is not None else None
+
+
+def evse_lookups(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> EvseLookups:
+    """``evse_exists`` as lookups (to run with others: ``ocpi_hub.db.lookup_together``)."""
     if NOT_APPLICABLE in (location_id, evse_uid):
-        return {}
-    return {
-        "evse": evse_lookup(country_code=country_code, party_id=party_id, location_id=location_id, evse_uid=evse_uid),
-        "cpo_locations": any_location_lookup(country_code=country_code, party_id=party_id),
-    }
-
-
-def evse_known(found: dict[str, Any]) -> bool | None:
-    if "evse" not in found:
-        return None
-    if found["evse"] is not None:
-        return True
-    return False if found["cpo_locations"] is not None else None
+        return EvseLookups()
+    return EvseLookups(
+        evse=evse_lookup(country_code=country_code, party_id=party_id, location_id=location_id, evse_uid=evse_uid),
+        cpo_locations=any_location_lookup(country_code=country_code, party_id=party_id),
+    )
 
 
 def error_records_named(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from parties import client, outbound, rows
 from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform, ReceiverQueue
+from parties.rows import common_target
 from parties.services import dispatch
 
 logger = logging.getLogger(__name__)
@@ -389,17 +390,6 @@ def merge_into_pending(delivery: Delivery, *, completed_at: datetime, error: str
         status=DeliveryStatus.SUPERSEDED, lease_until=None, completed_at=completed_at, last_error=error[:500]
     )
     return True
-
-
-def common_target(first: str, second: str) -> str:
-    """The narrowest target covering both ("", "<evse>" or "<evse>/<connector>"): what the outbox insert
-    keeps when two changes of one object merge."""
-    common = []
-    for mine, theirs in zip(first.split("/"), second.split("/"), strict=False):
-        if not first or not second or mine != theirs:
-            break
-        common.append(mine)
-    return "/".join(common)
 
 
 def release_lost(delivery: Delivery) -> None:

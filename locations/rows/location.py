@@ -6,7 +6,7 @@ Two ways to keep concurrent pushes of one Location apart (``locations.services``
 - locked: ``location_lock`` in a transaction, then the write (both databases);
 - optimistic, PostgreSQL only: ``location_read`` without a transaction notes the row version (``xmin``, which
   every update of the row changes); ``location_update(version=...)`` writes only if the row still has that
-  version, and the push's other statements run only if it did (``APPLIED``), all in one statement.
+  version, and the push's other statements run only if it did (``only_if=SAVED``), all in one statement.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ UPDATE locations_location SET owner_id = %s, location_id = %s, location_key = %s
 WHERE id = %s
 """
 _READ = _LOCK.replace("SELECT id,", "SELECT xmin::text, id,")
-SAVED = "saved"  # the name of the versioned UPDATE in the push's statement
-APPLIED = f"AND EXISTS (SELECT 1 FROM {SAVED})"  # the condition of the push's other statements
+SAVED = "saved"  # the versioned UPDATE's name: the push's other statements run only if it applied (only_if)
 
 
 def location_lock(ref: LocationRef) -> Location | None:
