@@ -76,7 +76,7 @@ def test_a_location_push_is_the_lock_and_one_statement_on_postgresql():
 @pytest.mark.django_db(transaction=True)  # the row version is the writing transaction's: commit each push
 def test_a_push_read_before_a_concurrent_change_writes_nothing_optimistically():
     from locations.rows.location import location_read
-    from locations.services import _Contended, _store
+    from locations.services import Write, _plan, _write_optimistic
     from locations.wire import parse_evse
 
     cpo, emsp = platform("cpo", "CPO", "CPO"), platform("emsp", "EMSP", "EMA")
@@ -94,8 +94,10 @@ def test_a_push_read_before_a_concurrent_change_writes_nothing_optimistically():
     )
     Delivery.objects.all().delete()
     outdated = parse_evse("2.3.0", evse("E1", status="OUTOFORDER", last_updated=ts(20)))
-    with pytest.raises(_Contended):
-        _store(cpo, read, LocationRef("NL", "CPO", "LOC1", "E1"), outdated, "", version)
+    evse_ref = LocationRef("NL", "CPO", "LOC1", "E1")
+    plan = _plan(read, evse_ref, outdated)
+    assert isinstance(plan, Write)
+    assert _write_optimistic(cpo, read, version, evse_ref, plan, "") is False
     assert Evse.objects.get().status == "CHARGING"
     assert list(EvseStatusChange.objects.order_by("id").values_list("status", flat=True)) == ["AVAILABLE", "CHARGING"]
     assert not Delivery.objects.exists()
