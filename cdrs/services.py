@@ -64,7 +64,7 @@ def cdr_create(
     (``cdr_lookups``), the CDR row and its outbox row one statement on PostgreSQL."""
     if not isinstance(body, dict):
         raise InvalidParameters("body: must be a JSON object")
-    doc = parse_cdr(version, body, lenient=platform.strictness == "lenient")
+    doc = parse_cdr(version, body, lenient=platform.is_lenient)
     country_code, party_id = require_own_party(platform, doc["country_code"], doc["party_id"], roles=("CPO",))
     lookups = cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing)
     found = lookup_together(lookups.all())
@@ -129,7 +129,7 @@ def cdr_quality(
     """The quality report of a CDR, its Session link, the CDR it credits and its tariff check (raises 2001
     when rejected); ``found``: the rows of ``lookups``."""
     country_code, party_id = doc["country_code"].upper(), doc["party_id"].upper()
-    report = cdr_report(doc, raw, version=version, lenient=platform.strictness == "lenient")
+    report = cdr_report(doc, raw, version=version, lenient=platform.is_lenient)
     link = cdr_link(found, lookups.link)
     link_issues(report, doc, link)
     original = _credited(report, country_code, party_id, doc)

@@ -8,8 +8,9 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from errors.models import ErrorRecord, MrecCode
-from errors.services import CPO_ROLES, RECEIVER_ROLES, RecordRef
+from errors.services import RECEIVER_ROLES, RecordRef
 from ocpi_hub.exceptions import NotFound
+from ocpi_hub.push import CPO_ROLES
 from parties.extension import platform_opted_in
 from parties.models import Platform
 from parties.tenancy import require_own_party

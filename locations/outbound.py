@@ -49,7 +49,7 @@ def render_location_delivery(delivery: Delivery) -> outbound.Outbound | None:
     if location is None:
         return None
     receiver, document = delivery.receiver, location.document
-    version = receiver.version or "2.2.1"
+    version = receiver.render_version
     segments = _segments(document, delivery.target, version)
     evse_uid, connector_id = (segments + [None, None])[:2]
     body = render_part(document, version, evse_uid, connector_id)

@@ -9,10 +9,9 @@ from locations.models import Location
 from locations.rows.lookups import any_location_lookup, evse_lookup, location_time_zone_lookup  # noqa: F401 - look-ups other apps run with theirs (SQL in rows)
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import InvalidParameters, NotFound
+from ocpi_hub.push import CPO_ROLES
 from parties.models import Platform
 from parties.tenancy import require_own_party
-
-CPO_ROLES = ("CPO",)
 
 
 def location_get_own(*, platform: Platform, ref: LocationRef) -> Location:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -30,21 +29,17 @@ from locations.rows.evse import evse_rows_change
 from locations.rows.location import SAVED, location_lock, location_read, location_update
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
-from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.db import Statement, atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
-from ocpi_hub.push import PushResult
+from ocpi_hub.push import BROADCAST_ROLES, CPO_ROLES, PushResult, patch_timestamp, stale_message, unchanged_message
 from parties.models import Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import broadcast_statement, deliveries_queued, delivery_enqueue
-from parties.tenancy import require_matching_body, require_own_party
+from parties.tenancy import require_pushed_object
 from tariffs.selectors import tariffs_for_sync  # Locations depend on Tariffs, never the reverse
 
 MODULE = "locations"
-CPO_ROLES = ("CPO",)
-BROADCAST_ROLES = ("EMSP", "NSP", "NAP", "OTHER")  # a CPO's broadcast goes to these (notes §2.2)
-STALE = "Ignored: last_updated is older than the stored object's"
-UNCHANGED = "Unchanged: identical to the stored object"
+STALE, UNCHANGED = stale_message("object"), unchanged_message("object")
 
 _PARSERS: dict[str, Callable[..., Doc]] = {
     "location": parse_location,
@@ -89,7 +84,7 @@ def location_patch(
 ) -> PushResult:
     """Merge a partial update into the stored Location, EVSE or Connector at ``ref``."""
     ref = _checked(platform, ref, body)
-    changed_at = _patch_timestamp(body, lenient)
+    changed_at = patch_timestamp(body, lenient=lenient)
 
     def patch(location: Location | None) -> Plan:
         current = find_part(location.document, ref.evse_uid, ref.connector_id) if location else None
@@ -108,26 +103,18 @@ def location_patch(
 
 def _checked(platform: Platform, ref: LocationRef, body: Any) -> LocationRef:
     """Tenancy and URL/body consistency; returns the ref with the owner normalised to upper case."""
-    country_code, party_id = require_own_party(platform, ref.country_code, ref.party_id, roles=CPO_ROLES)
-    ref = replace(ref, country_code=country_code, party_id=party_id)
-    if not isinstance(body, dict):
-        raise InvalidParameters("body: must be a JSON object")
     last_id = {"location": ref.location_id, "evse": ref.evse_uid, "connector": ref.connector_id}[ref.level]
-    require_matching_body(last_id or "", body, _ID_FIELDS[ref.level])
-    if ref.level == "location":
-        require_matching_body(country_code, body, "country_code")
-        require_matching_body(party_id, body, "party_id")
-    return ref
-
-
-def _patch_timestamp(body: Doc, lenient: bool) -> datetime:
-    value = body.get("last_updated")
-    if value is None:
-        raise InvalidParameters("last_updated: required in every PATCH")
-    try:
-        return parse_datetime(value, lenient=lenient)
-    except DateTimeFormatError as exc:
-        raise InvalidParameters(f"last_updated: {exc}") from None
+    country_code, party_id = require_pushed_object(
+        platform,
+        country_code=ref.country_code,
+        party_id=ref.party_id,
+        object_id=last_id or "",
+        body=body,
+        id_field=_ID_FIELDS[ref.level],
+        owned=ref.level == "location",  # EVSEs and Connectors carry no owner
+        roles=CPO_ROLES,
+    )
+    return replace(ref, country_code=country_code, party_id=party_id)
 
 
 def _unknown(ref: LocationRef, level: str) -> InvalidParameters:

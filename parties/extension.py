@@ -15,7 +15,7 @@ fields but is never stripped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, get_args
 
 MODULE = "chargex-errors"
 EXTENSION_VERSION = "1.0"
@@ -35,6 +35,11 @@ STANDARD_OCPI_FIELDS: frozenset[str] = frozenset({"credit_reference_id"})
 STRIPPED_FIELDS: tuple[str, ...] = tuple(name for name in EXTENSION_FIELDS if name not in STANDARD_OCPI_FIELDS)
 
 DIRECTIONS: tuple[str, ...] = ("IMPORT", "EXPORT", "BIDIRECTIONAL")
+
+# The schemes of an error code (extension §4), here once: the error records' wire model and column, and the
+# error summaries on Sessions and CDRs, all use it.
+ErrorScheme = Literal["MREC", "DIN_DKE_99003", "OCPP16", "VENDOR"]
+ERROR_SCHEMES: tuple[str, ...] = get_args(ErrorScheme)
 
 
 def platform_opted_in(platform: Any) -> bool:

@@ -15,11 +15,12 @@ from typing import Any
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.db import Found, Lookup
 from ocpi_hub.exceptions import ReceiverNotConnected, UnknownReceiver
+from ocpi_hub.push import EMSP_ROLES
 from parties.models import ConnectionStatus, Platform
 from parties.routing import find_party_role, party_role_found, party_role_lookup, receiver_order, resolve_receiver
 from sessions.selectors import token_store_owner
 
-RECEIVER_ROLES = ("EMSP",)
+RECEIVER_ROLES = EMSP_ROLES
 ADDRESSED_ROLES = ("EMSP", "OTHER", "SCSP")  # who may receive Sessions and CDRs when OCPI-to-* names it
 
 

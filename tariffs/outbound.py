@@ -25,7 +25,7 @@ def render_tariff_delivery(delivery: Delivery) -> outbound.Outbound | None:
         routing = Routing(sender=PartyRef(*owner), receiver=PartyRef(*target))
     if tariff.is_deleted:
         return outbound.Outbound(method="DELETE", url=url, routing=routing)
-    body = render_tariff(tariff.document, receiver.version or "2.2.1")
+    body = render_tariff(tariff.document, receiver.render_version)
     return outbound.Outbound(method="PUT", url=url, body=body, routing=routing)
 
 

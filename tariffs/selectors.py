@@ -6,12 +6,11 @@ from django.db.models import Q, QuerySet
 
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import NotFound
+from ocpi_hub.push import CPO_ROLES
 from parties.models import Platform
 from parties.tenancy import require_own_party
 from tariffs.models import Tariff
 from tariffs.rows import tariff_version_at, tariff_version_lookup, version_document  # noqa: F401 - look-ups other apps run with theirs (SQL in rows)
-
-CPO_ROLES = ("CPO",)
 
 
 def tariff_get_own(*, platform: Platform, country_code: str, party_id: str, tariff_id: str) -> Tariff:

@@ -117,7 +117,7 @@ def _hop(platform: Platform, routing: RoutingHeaders, uid: str, token_type: str)
     return _Hop(
         forward=forwarding.Hop(_cpo_party(platform, routing), emsp_party, emsp, url, f"eMSP {emsp_party}"),
         version=emsp.version,
-        lenient=emsp.strictness == "lenient",
+        lenient=emsp.is_lenient,
     )
 
 

@@ -28,6 +28,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from parties import client, outbound, rows
+from parties.lock_objects import pending_sibling_lock
 from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform, ReceiverQueue
 from parties.rows import common_target
 from parties.services import dispatch
@@ -373,14 +374,7 @@ def _retry_or_die(result: Result, now: datetime) -> str:
 def merge_into_pending(delivery: Delivery, *, completed_at: datetime, error: str = "") -> bool:
     """If the object of ``delivery`` has another pending row, that row takes this one's change: its target
     is widened to cover both, and this row becomes superseded. Call in a transaction."""
-    sibling = (
-        Delivery.objects.select_for_update()
-        .filter(
-            receiver_id=delivery.receiver_id, module=delivery.module, object_key=delivery.object_key, status=PENDING
-        )
-        .exclude(pk=delivery.pk)
-        .first()
-    )
+    sibling = pending_sibling_lock(delivery)
     if sibling is None:
         return False
     widened = common_target(sibling.target, delivery.target)
