@@ -4,7 +4,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-MYPY_TARGETS ?= ocpi_hub parties locations tariffs sessions cdrs tokens errors commands chargingprofiles ops
+MYPY_TARGETS ?= ocpi_hub parties locations tariffs sessions cdrs tokens errors commands chargingprofiles ops ocpi_party
 
 # The newest-looking Python that is 3.11 or newer; override with `make PYTHON=/path/to/python3.12 ...`.
 ifeq ($(origin PYTHON), undefined)

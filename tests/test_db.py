@@ -14,19 +14,17 @@ from locations.models import Evse, EvseStatusChange, Location
 from locations.services import location_patch, location_put
 from locations.tests.helpers import evse, location, ts
 from ocpi_hub.db import ONLY_IF, Lookup, Statement, execute_together, lookup_together
-from parties.models import Delivery, Endpoint, Platform, PlatformRole
+from parties.models import Delivery, Platform
 from parties.rows import common_target
 from parties.services.delivery import delivery_enqueue
+from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db
 ON_POSTGRESQL = connection.vendor == "postgresql"
 
 
 def platform(name: str, role: str, party_id: str) -> Platform:
-    created = Platform.objects.create(name=name, status="CONNECTED", version="2.2.1", token_out=f"token-{name}")
-    PlatformRole.objects.create(platform=created, role=role, country_code="NL", party_id=party_id)
-    Endpoint.objects.create(platform=created, identifier="locations", role="RECEIVER", url=f"http://127.0.0.1:9/{name}")
-    return created
+    return party_platform(name, role, "NL", party_id, receives=("locations",))
 
 
 def test_each_statement_gets_its_own_returning_rows_in_order_and_none_is_skipped():

@@ -13,9 +13,9 @@ import pytest
 from errors.catalog import catalog_sync
 from errors.models import ErrorRecord, MrecCode
 from errors.tests.helpers import make_location, make_session, record_body, sessions_installed, ts
+from ocpi_party.party import OcpiParty, Recorded
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.services.credentials import platform_invite
-from tests.party import OcpiParty, Recorded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,7 +22,7 @@ from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, pl
 from parties.models import Delivery, Endpoint
 
 EXPECTED_CODES = [f"CX{number:03d}" for number in range(1, 27)]
-requires_source = pytest.mark.skipif(not DEFAULT_SOURCE.is_file(), reason="../shared/chargex/mrec.json not present")
+requires_source = pytest.mark.usefixtures("needs_shared_mrec")  # ../shared/chargex/mrec.json
 
 
 # --- catalog --------------------------------------------------------------------------------------------------
