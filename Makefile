@@ -16,7 +16,7 @@ endif
 # settings from pyproject.toml. A DJANGO_SETTINGS_MODULE left in the shell would override pytest's.
 unexport DJANGO_SETTINGS_MODULE
 
-.PHONY: help install run demo test lint lint-imports migrations-check openapi clean distclean
+.PHONY: help install run demo test lint mypy lint-imports migrations-check openapi clean distclean
 
 help:
 	@echo "make run               set up and start the hub (web, Celery worker, Celery beat); Ctrl-C stops it"
@@ -59,6 +59,9 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy $(MYPY_TARGETS)
 	$(VENV)/bin/lint-imports
+
+mypy: $(STAMP)
+	$(PY) -m mypy $(MYPY_TARGETS)
 
 # The dependency rules of docs/architecture.md ([tool.importlinter] in pyproject.toml).
 lint-imports: $(STAMP)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 
@@ -20,7 +22,7 @@ def require_own_party(
     return key
 
 
-def require_matching_body(url_value: str, body: dict, field: str) -> None:
+def require_matching_body(url_value: str, body: dict[str, Any], field: str) -> None:
     """The id/owner in the URL must equal the one in the pushed object (case-insensitively)."""
     value = body.get(field)
     if value is not None and str(value).upper() != url_value.upper():

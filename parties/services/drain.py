@@ -352,7 +352,7 @@ def backoff_seconds(attempts: int) -> float:
         settings.OCPI_HUB_DELIVERY_BACKOFF_MAX,
         settings.OCPI_HUB_DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0),
     )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not crypto
 
 
 def _retry_or_die(result: Result, now: datetime) -> str:
@@ -403,7 +403,7 @@ def release_lost(delivery: Delivery) -> None:
 def probe_interval(failures: int) -> float:
     """Seconds to the next probe of a paused receiver: doubling from the base with each failed probe."""
     extra = max(failures - settings.OCPI_HUB_BREAKER_THRESHOLD, 0)
-    return min(settings.OCPI_HUB_BREAKER_PROBE_BASE * 2 ** min(extra, 20), settings.OCPI_HUB_BREAKER_PROBE_MAX)
+    return float(min(settings.OCPI_HUB_BREAKER_PROBE_BASE * 2 ** min(extra, 20), settings.OCPI_HUB_BREAKER_PROBE_MAX))
 
 
 def _breaker_update(queue: ReceiverQueue, results: list[Result]) -> None:
