@@ -54,12 +54,19 @@ def party_platform(
     party_id: str = "CPO",
     *,
     receives: tuple[str, ...] = (),
+    business_details: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Platform:
     """A platform (connected, 2.2.1, ``token-<name>`` unless ``fields`` say otherwise) holding one party role,
     with a RECEIVER endpoint for each module in ``receives``."""
     platform: Platform = PlatformFactory(name=name, **fields)
-    PlatformRoleFactory(platform=platform, role=role, country_code=country_code, party_id=party_id)
+    PlatformRoleFactory(
+        platform=platform,
+        role=role,
+        country_code=country_code,
+        party_id=party_id,
+        business_details=business_details or {},
+    )
     for module in receives:
         EndpointFactory(platform=platform, identifier=module)
     return platform

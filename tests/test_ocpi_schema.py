@@ -111,6 +111,7 @@ def test_shared_dir_defaults_next_to_project(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_missing_shared_material_skips_with_the_reason_and_fails_when_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocpi_schema, "REQUIRE_SHARED", False)
     with pytest.raises(pytest.skip.Exception, match="openapi not present"):
         need_shared(False, "../shared/ocpi/openapi")
     monkeypatch.setattr(ocpi_schema, "REQUIRE_SHARED", True)
