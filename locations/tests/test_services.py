@@ -16,7 +16,7 @@ from ocpi_hub.exceptions import InvalidParameters, NotFound
 from parties.models import Delivery, Platform, PlatformRole
 from tariffs.models import Tariff
 from tariffs.services import tariff_put
-from tests.factories import party_platform
+from tests.factories import EndpointFactory, party_platform
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,10 @@ def make_platform(
     status: str = "CONNECTED",
     modules: tuple[str, ...] = ("locations", "tariffs"),
 ) -> Platform:
-    return party_platform(name, role, cc, pid, receives=modules, version=version, status=status)
+    platform = party_platform(name, role, cc, pid, version=version, status=status)
+    for module in modules:
+        EndpointFactory(platform=platform, identifier=module, url=f"http://127.0.0.1:9/{name}/{version}/{module}/")
+    return platform
 
 
 @pytest.fixture

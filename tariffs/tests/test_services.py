@@ -12,13 +12,15 @@ from tariffs import services
 from tariffs.models import Tariff
 from tariffs.outbound import render_tariff_delivery
 from tariffs.selectors import tariff_get_own, tariff_list_live, tariffs_for_sync
-from tests.factories import party_platform
+from tests.factories import EndpointFactory, party_platform
 
 pytestmark = pytest.mark.django_db
 
 
 def make_platform(name: str, role: str, cc: str, pid: str, version: str = "2.2.1") -> Platform:
-    return party_platform(name, role, cc, pid, receives=("tariffs",), version=version, token_out="t")
+    platform = party_platform(name, role, cc, pid, version=version, token_out="t")
+    EndpointFactory(platform=platform, identifier="tariffs", url=f"http://127.0.0.1:9/{name}")
+    return platform
 
 
 @pytest.fixture
