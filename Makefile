@@ -4,7 +4,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-MYPY_TARGETS ?= ocpi_hub parties locations tariffs sessions cdrs tokens errors commands chargingprofiles ops
+MYPY_TARGETS ?= ocpi_hub parties locations tariffs sessions cdrs tokens errors commands chargingprofiles ops ocpi_party
 
 # The newest-looking Python that is 3.11 or newer; override with `make PYTHON=/path/to/python3.12 ...`.
 ifeq ($(origin PYTHON), undefined)
@@ -16,14 +16,14 @@ endif
 # settings from pyproject.toml. A DJANGO_SETTINGS_MODULE left in the shell would override pytest's.
 unexport DJANGO_SETTINGS_MODULE
 
-.PHONY: help install run demo test lint migrations-check openapi clean distclean
+.PHONY: help install run demo test lint mypy lint-imports migrations-check openapi clean distclean
 
 help:
 	@echo "make run               set up and start the hub (web, Celery worker, Celery beat); Ctrl-C stops it"
 	@echo "make demo              with the hub running (make run in another terminal): a simulated CPO and eMSP"
 	@echo "                       connect and exchange data through it"
 	@echo "make test              set up and run the test suite"
-	@echo "make lint              ruff check, ruff format --check, mypy"
+	@echo "make lint              ruff check, ruff format --check, mypy, the import contracts (lint-imports)"
 	@echo "make migrations-check  fail if a model change has no migration"
 	@echo "make openapi           regenerate docs/openapi/ocpi-2.2.1.yaml and ocpi-2.3.0.yaml"
 	@echo "make install           only create $(VENV) and install the project"
@@ -58,6 +58,14 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy $(MYPY_TARGETS)
+	$(VENV)/bin/lint-imports
+
+mypy: $(STAMP)
+	$(PY) -m mypy $(MYPY_TARGETS)
+
+# The dependency rules of docs/architecture.md ([tool.importlinter] in pyproject.toml).
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 migrations-check: $(STAMP)
 	@mkdir -p "$${OCPI_HUB_VAR_DIR:-var}"

@@ -2,7 +2,9 @@
 
 The suite runs against PostgreSQL and Redis when DATABASE_URL / CELERY_BROKER_URL name them (CI does);
 otherwise on SQLite with the filesystem broker, skipping with a stated reason only what needs a server.
-With OCPI_HUB_REQUIRE_SERVICES=1 (set by .ci/run) those skips become failures.
+With OCPI_HUB_REQUIRE_SERVICES=1 (set by .ci/run) those skips become failures; likewise, tests that read the
+shared reference material (../shared: official OpenAPI files, examples, the MREC catalog) skip where it is absent
+and fail with OCPI_HUB_REQUIRE_SHARED=1 (also set by .ci/run).
 """
 
 from __future__ import annotations
@@ -46,6 +48,32 @@ def requires_postgres() -> None:
 @pytest.fixture
 def requires_redis() -> None:
     _need(_uses_redis(), "needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0")
+
+
+# The shared reference material (../shared): official OpenAPI files and examples, the MREC source catalog.
+# Tests that read it skip with the reason when it is absent, and fail with OCPI_HUB_REQUIRE_SHARED=1 (.ci/run).
+
+
+@pytest.fixture
+def needs_shared_openapi() -> None:
+    from tests.ocpi_schema import SHARED_OPENAPI_AVAILABLE, need_shared
+
+    need_shared(SHARED_OPENAPI_AVAILABLE, "../shared/ocpi/openapi")
+
+
+@pytest.fixture
+def needs_shared_examples() -> None:
+    from tests.ocpi_schema import SHARED_EXAMPLES_AVAILABLE, need_shared
+
+    need_shared(SHARED_EXAMPLES_AVAILABLE, "../shared/ocpi/examples")
+
+
+@pytest.fixture
+def needs_shared_mrec() -> None:
+    from errors.management.commands.build_mrec_catalog import DEFAULT_SOURCE
+    from tests.ocpi_schema import need_shared
+
+    need_shared(DEFAULT_SOURCE.is_file(), "../shared/chargex/mrec.json")
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Parties of a benchmark run: registered directly through the ORM (fast, when the handshake is not what is
-measured) or through the real credentials handshake with ``tests.party.OcpiParty``."""
+measured) or through the real credentials handshake with ``ocpi_party.party.OcpiParty``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
 from parties.services.credentials import platform_invite
 from parties.tokens import generate_token, hash_token
-from tests.party import OcpiParty
 
 
 @dataclass
@@ -68,9 +68,9 @@ def orm_party(
 def started(party: OcpiParty) -> OcpiParty:
     """Start an OcpiParty with TCP_NODELAY on its listening socket (inherited by the accepted connections).
 
-    ``tests.party`` answers in two writes (headers, then body); with Nagle's algorithm on, the body waits
+    ``ocpi_party.party`` answers in two writes (headers, then body); with Nagle's algorithm on, the body waits
     until the client ACKs the headers, which a keep-alive client delays by up to 40 ms (delayed ACK): every
-    answer would take ~44 ms on loopback instead of ~0.3 ms. Newer versions of tests/party.py switch Nagle
+    answer would take ~44 ms on loopback instead of ~0.3 ms. Newer versions of ocpi_party/party.py switch Nagle
     off themselves (``disable_nagle_algorithm``); this keeps the benchmarks right with any version.
     """
     party.start()

@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from cdrs.models import Cdr, LinkMethod
 from cdrs.pricing import cost_rows
-from cdrs.quality import CATALOG, WARNING_CODES
 from cdrs.selectors import warning_summary, warning_trend
 from ocpi_hub.admin import values_filter
+from sessions.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from sessions.models import Session
+from sessions.quality import CATALOG, WARNING_CODES
 
 
 class LinkFilter(admin.SimpleListFilter):

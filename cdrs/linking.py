@@ -3,29 +3,18 @@ EVSE and an overlapping time window (the newest such Session; one without end_da
 method used is recorded on the CDR (``Cdr.link_method``).
 
 The look-ups run with the CDR POST's others in one query (``ocpi_hub.db.lookup_together``): ``link_lookups``
-names them, ``cdr_link`` reads their rows."""
+makes them, ``cdr_link`` reads their rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
 from cdrs.models import LinkMethod
-from cdrs.quality import Report
 from ocpi_hub.api.datetimes import parse_datetime
-from ocpi_hub.db import Lookup
-from sessions.models import Session
-from sessions.selectors import NOT_APPLICABLE
-
-SESSIONS = Session._meta.db_table
-_BY_ID = f"SELECT id FROM {SESSIONS} WHERE country_code = %s AND party_id = %s AND session_key = %s LIMIT 1"
-_BY_WINDOW = (
-    f"SELECT id FROM {SESSIONS} WHERE country_code = %s AND party_id = %s AND token_uid_key = %s "
-    "AND evse_uid_key = %s AND start_date_time <= %s AND (end_date_time IS NULL OR end_date_time >= %s) "
-    "ORDER BY start_date_time DESC LIMIT 1"
-)
+from ocpi_hub.db import Found, Lookup
+from sessions.quality import Report
+from sessions.selectors import NOT_APPLICABLE, session_by_id_lookup, session_in_window_lookup
 
 
 @dataclass(frozen=True)
@@ -34,26 +23,40 @@ class Link:
     method: str
 
 
-def link_lookups(*, country_code: str, party_id: str, doc: dict[str, Any]) -> dict[str, Lookup]:
+@dataclass(frozen=True)
+class LinkLookups:
+    """The Sessions a CDR may belong to, as look-ups: by its session_id, by token + EVSE + time window."""
+
+    by_id: Lookup | None = None
+    by_window: Lookup | None = None
+
+    def all(self) -> list[Lookup | None]:
+        return [self.by_id, self.by_window]
+
+
+def link_lookups(*, country_code: str, party_id: str, doc: dict[str, Any]) -> LinkLookups:
     """The Sessions a CDR (canonical document) of this CPO may belong to, as look-ups."""
-    lookups = {}
+    by_id = by_window = None
     session_id = doc.get("session_id")
     if session_id:
-        lookups["session_by_id"] = Lookup(_BY_ID, [country_code, party_id, session_id.upper()])
+        by_id = session_by_id_lookup(country_code=country_code, party_id=party_id, session_id=session_id)
     evse_uid = doc["cdr_location"]["evse_uid"]
     if evse_uid != NOT_APPLICABLE:
-        adapt = connection.ops.adapt_datetimefield_value
-        start, end = parse_datetime(doc["start_date_time"]), parse_datetime(doc["end_date_time"])
-        token = doc["cdr_token"]["uid"].upper()
-        params = [country_code, party_id, token, evse_uid.upper(), adapt(end), adapt(start)]
-        lookups["session_by_window"] = Lookup(_BY_WINDOW, params)
-    return lookups
+        by_window = session_in_window_lookup(
+            country_code=country_code,
+            party_id=party_id,
+            token_uid=doc["cdr_token"]["uid"],
+            evse_uid=evse_uid,
+            start=parse_datetime(doc["start_date_time"]),
+            end=parse_datetime(doc["end_date_time"]),
+        )
+    return LinkLookups(by_id, by_window)
 
 
-def cdr_link(found: dict[str, Any]) -> Link:
+def cdr_link(found: Found, lookups: LinkLookups) -> Link:
     """The link ``link_lookups``' rows give."""
-    for name, method in (("session_by_id", LinkMethod.SESSION_ID), ("session_by_window", LinkMethod.TOKEN_EVSE_TIME)):
-        row = found.get(name)
+    for lookup, method in ((lookups.by_id, LinkMethod.SESSION_ID), (lookups.by_window, LinkMethod.TOKEN_EVSE_TIME)):
+        row = found.row(lookup)
         if row is not None:
             return Link(row[0], method)
     return Link(None, LinkMethod.NONE)

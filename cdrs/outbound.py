@@ -19,7 +19,7 @@ def render_cdr_delivery(delivery: Delivery) -> outbound.Outbound | None:
     if cdr is None or cdr.receiver_id != delivery.receiver_id:
         return None
     receiver = delivery.receiver
-    body = render_cdr_for(cdr.document, receiver.version or "2.2.1", receiver)
+    body = render_cdr_for(cdr.document, receiver.render_version, receiver)
     routing = Routing(
         sender=PartyRef(cdr.country_code, cdr.party_id),
         receiver=PartyRef(cdr.receiver_country_code, cdr.receiver_party_id),

@@ -19,18 +19,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from cdrs.quality import Report
 from cdrs.wire import BREAKDOWN_FIELD
 from locations.selectors import location_time_zone_lookup
 from ocpi_hub.api.datetimes import parse_datetime
-from ocpi_hub.db import Lookup, lookup_together
+from ocpi_hub.db import Found, Lookup, lookup_together
+from sessions.quality import Report
 from tariffs.pricing import Breakdown, Difference, compare_costs, named_tariff_ids, price_cdr
 from tariffs.pricing.compare import cdr_money
 from tariffs.pricing.types import COST_FIELDS
 from tariffs.selectors import tariff_version_lookup, version_document
 
 Doc = dict[str, Any]
-TIME_ZONE = "location_time_zone"
 
 
 @dataclass
@@ -58,36 +57,47 @@ def pricing_enabled() -> bool:
     return bool(getattr(settings, "OCPI_HUB_PRICING", True))
 
 
-def pricing_lookups(*, country_code: str, party_id: str, doc: Doc, force: bool = False) -> dict[str, Lookup]:
+@dataclass(frozen=True)
+class PricingLookups:
+    """What the tariff check reads: the stored tariff versions by upper-cased id, the Location's zone."""
+
+    tariffs: dict[str, Lookup] = field(default_factory=dict)
+    time_zone: Lookup | None = None
+
+    def all(self) -> list[Lookup | None]:
+        return [*self.tariffs.values(), self.time_zone]
+
+
+def pricing_lookups(*, country_code: str, party_id: str, doc: Doc, force: bool = False) -> PricingLookups:
     """The stored tariff versions the CDR's periods name and it does not embed, and its Location's zone
     (nothing with pricing off, unless ``force``)."""
     if not (force or pricing_enabled()):
-        return {}
+        return PricingLookups()
     embedded = {tariff["id"].upper() for tariff in doc.get("tariffs") or []}
     at = parse_datetime(doc["start_date_time"])
-    lookups = {
-        _tariff_name(key): tariff_version_lookup(country_code=country_code, party_id=party_id, tariff_id=key, at=at)
+    tariffs = {
+        key: tariff_version_lookup(country_code=country_code, party_id=party_id, tariff_id=key, at=at)
         for key in named_tariff_ids(doc)
         if key not in embedded
     }
     location_id = doc["cdr_location"]["id"]
-    lookups[TIME_ZONE] = location_time_zone_lookup(
-        country_code=country_code, party_id=party_id, location_id=location_id
-    )
-    return lookups
+    zone = location_time_zone_lookup(country_code=country_code, party_id=party_id, location_id=location_id)
+    return PricingLookups(tariffs, zone)
 
 
-def cdr_price_check(report: Report, doc: Doc, found: dict[str, Any], *, force: bool = False) -> PriceCheck | None:
+def cdr_price_check(
+    report: Report, doc: Doc, found: Found, lookups: PricingLookups, *, force: bool = False
+) -> PriceCheck | None:
     """Price the CDR, add the findings to ``report`` (None: no tariff found, or pricing is off and not
     ``force``)."""
     if not (force or pricing_enabled()):
         return None
     tariffs = {tariff["id"].upper(): tariff for tariff in doc.get("tariffs") or []}
     for key in named_tariff_ids(doc):
-        stored = version_document(found.get(_tariff_name(key)))
+        stored = version_document(found.row(lookups.tariffs.get(key)))
         if key not in tariffs and stored is not None:
             tariffs[key] = stored
-    zone = _zone(found.get(TIME_ZONE))
+    zone = _zone(found.row(lookups.time_zone))
     priced = price_cdr(doc, tariffs, time_zone=zone, parse=_canonical_time)
     for key in priced.missing:
         report.add("TARIFF_UNKNOWN", "charging_periods.tariff_id", f"tariff {key} is neither in the CDR nor stored")
@@ -114,9 +124,9 @@ def cdr_reprice(doc: Doc, *, country_code: str, party_id: str) -> tuple[PriceChe
     """Price a stored CDR again with what is stored now (``manage.py ocpi_price_cdr``): its check and the
     pricing findings. The hub's own ``cost_breakdown`` is left out of the document first."""
     doc = {name: value for name, value in doc.items() if name != BREAKDOWN_FIELD}
-    found = lookup_together(pricing_lookups(country_code=country_code, party_id=party_id, doc=doc, force=True))
+    lookups = pricing_lookups(country_code=country_code, party_id=party_id, doc=doc, force=True)
     report = Report()
-    return cdr_price_check(report, doc, found, force=True), report
+    return cdr_price_check(report, doc, lookup_together(lookups.all()), lookups, force=True), report
 
 
 def cost_rows(doc: Doc) -> list[dict[str, Any]]:
@@ -191,7 +201,3 @@ def _zone(row: tuple[Any, ...] | None) -> ZoneInfo | None:
         return ZoneInfo(str(row[0]))
     except (ZoneInfoNotFoundError, ValueError):
         return None
-
-
-def _tariff_name(key: str) -> str:
-    return f"tariff:{key}"

@@ -11,23 +11,17 @@ from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from cdrs.models import Cdr, LinkMethod
-from cdrs.quality import WARNING_CODES
-from ocpi_hub.db import Lookup
+from cdrs.rows import cdr_key_lookup  # noqa: F401 - look-ups other apps run with theirs (SQL in rows)
 from ocpi_hub.exceptions import NotFound
 from parties.models import Platform
 from parties.tenancy import require_own_party
+from sessions.quality import WARNING_CODES
 
 
 def cdr_get(*, country_code: str, party_id: str, cdr_id: str) -> Cdr | None:
     return Cdr.objects.filter(
         country_code=country_code.upper(), party_id=party_id.upper(), cdr_key=cdr_id.upper()
     ).first()
-
-
-def cdr_key_lookup(*, country_code: str, party_id: str, cdr_id: str) -> Lookup:
-    """Whether a CDR of this id is stored, as a look-up (``ocpi_hub.db.lookup_together``): its row id."""
-    sql = f"SELECT id FROM {Cdr._meta.db_table} WHERE country_code = %s AND party_id = %s AND cdr_key = %s LIMIT 1"
-    return Lookup(sql, [country_code.upper(), party_id.upper(), cdr_id.upper()])
 
 
 def cdr_get_owned(*, platform: Platform, country_code: str, party_id: str, cdr_id: str) -> Cdr:

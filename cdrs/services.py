@@ -22,22 +22,22 @@ from typing import Any
 
 from django.db import IntegrityError
 
-from cdrs.linking import Link, cdr_link, link_issues, link_lookups
+from cdrs.linking import Link, LinkLookups, cdr_link, link_issues, link_lookups
 from cdrs.models import Cdr
-from cdrs.pricing import PriceCheck, cdr_price_check, pricing_lookups
-from cdrs.quality import Report, cdr_report, enforce, error_record_issues, warnings_message
+from cdrs.pricing import PriceCheck, PricingLookups, cdr_price_check, pricing_lookups
 from cdrs.selectors import cdr_get, cdr_key_lookup
 from cdrs.wire import BREAKDOWN_FIELD, parse_cdr
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
-from ocpi_hub.db import Lookup, execute_atomically, insert_statement, lookup_together
+from ocpi_hub.db import Found, Lookup, execute_atomically, insert_statement, lookup_together
 from ocpi_hub.exceptions import InvalidParameters
 from parties import policy
 from parties.models import Platform
 from parties.services.delivery import deliveries_queued, enqueue_statement
 from parties.tenancy import require_own_party
-from sessions.routing import receiver_lookups, token_receiver_found
-from sessions.selectors import error_records_named, evse_known, evse_lookups
+from sessions.quality import Report, cdr_report, enforce, error_record_issues, warnings_message
+from sessions.routing import ReceiverLookups, receiver_lookups, token_receiver_found
+from sessions.selectors import EvseLookups, error_records_named, evse_lookups
 
 MODULE = "cdrs"
 DUPLICATE = "Already received: CDRs are immutable, the stored CDR is kept"
@@ -65,13 +65,16 @@ def cdr_create(
     (``cdr_lookups``), the CDR row and its outbox row one statement on PostgreSQL."""
     if not isinstance(body, dict):
         raise InvalidParameters("body: must be a JSON object")
-    doc = parse_cdr(version, body, lenient=platform.strictness == "lenient")
+    doc = parse_cdr(version, body, lenient=platform.is_lenient)
     country_code, party_id = require_own_party(platform, doc["country_code"], doc["party_id"], roles=("CPO",))
-    found = lookup_together(cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing))
-    if found["duplicate"] is not None:
+    lookups = cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing)
+    found = lookup_together(lookups.all())
+    if found.row(lookups.duplicate) is not None:
         return _duplicate(country_code, party_id, doc)
-    report, link, original, check = cdr_quality(platform=platform, version=version, doc=doc, raw=body, found=found)
-    receiver_id, party = token_receiver_found(found, routing=routing, cdr_token=doc["cdr_token"])
+    report, link, original, check = cdr_quality(
+        platform=platform, version=version, doc=doc, raw=body, found=found, lookups=lookups
+    )
+    receiver_id, party = token_receiver_found(found, lookups.receiver, routing=routing, cdr_token=doc["cdr_token"])
     cdr = Cdr(
         owner=platform,
         receiver_id=receiver_id,
@@ -97,32 +100,45 @@ def cdr_create(
     return CdrResult(cdr, created=True, message=warnings_message(report))
 
 
-def cdr_lookups(*, country_code: str, party_id: str, doc: Doc, routing: RoutingHeaders | None) -> dict[str, Lookup]:
-    """What a CDR POST reads: a stored CDR of the same id, the Sessions it may link to, its EVSE, its
-    receiver (``ocpi_hub.db.lookup_together`` runs them as one query)."""
+@dataclass(frozen=True)
+class CdrLookups:
+    """What a CDR POST reads, as look-ups of the apps that own the tables; ``all()`` runs as one query."""
+
+    duplicate: Lookup  # a stored CDR of the same id
+    link: LinkLookups  # the Sessions it may link to
+    evse: EvseLookups  # its EVSE
+    receiver: ReceiverLookups  # its receiver
+    pricing: PricingLookups  # the tariffs and time zone of the tariff check
+
+    def all(self) -> list[Lookup | None]:
+        return [self.duplicate, *self.link.all(), *self.evse.all(), *self.receiver.all(), *self.pricing.all()]
+
+
+def cdr_lookups(*, country_code: str, party_id: str, doc: Doc, routing: RoutingHeaders | None) -> CdrLookups:
+    """What a CDR POST reads (``ocpi_hub.db.lookup_together`` runs them as one query)."""
     location = doc["cdr_location"]
-    return {
-        "duplicate": cdr_key_lookup(country_code=country_code, party_id=party_id, cdr_id=doc["id"]),
-        **link_lookups(country_code=country_code, party_id=party_id, doc=doc),
-        **evse_lookups(
+    return CdrLookups(
+        duplicate=cdr_key_lookup(country_code=country_code, party_id=party_id, cdr_id=doc["id"]),
+        link=link_lookups(country_code=country_code, party_id=party_id, doc=doc),
+        evse=evse_lookups(
             country_code=country_code, party_id=party_id, location_id=location["id"], evse_uid=location["evse_uid"]
         ),
-        **receiver_lookups(routing=routing, cdr_token=doc["cdr_token"]),
-        **pricing_lookups(country_code=country_code, party_id=party_id, doc=doc),
-    }
+        receiver=receiver_lookups(routing=routing, cdr_token=doc["cdr_token"]),
+        pricing=pricing_lookups(country_code=country_code, party_id=party_id, doc=doc),
+    )
 
 
 def cdr_quality(
-    *, platform: Platform, version: str, doc: Doc, raw: Any, found: dict[str, Any]
+    *, platform: Platform, version: str, doc: Doc, raw: Any, found: Found, lookups: CdrLookups
 ) -> tuple[Report, Link, Cdr | None, PriceCheck | None]:
     """The quality report of a CDR, its Session link, the CDR it credits and its tariff check (raises 2001
-    when rejected); ``found``: the rows of ``cdr_lookups``."""
+    when rejected); ``found``: the rows of ``lookups``."""
     country_code, party_id = doc["country_code"].upper(), doc["party_id"].upper()
-    report = cdr_report(doc, raw, version=version, lenient=platform.strictness == "lenient")
-    link = cdr_link(found)
+    report = cdr_report(doc, raw, version=version, lenient=platform.is_lenient)
+    link = cdr_link(found, lookups.link)
     link_issues(report, doc, link)
     original = _credited(report, country_code, party_id, doc)
-    if evse_known(found) is False:
+    if lookups.evse.known(found) is False:
         location = doc["cdr_location"]
         report.add(
             "EVSE_UNKNOWN",
@@ -130,7 +146,7 @@ def cdr_quality(
             f"EVSE {location['evse_uid']} of location {location['id']} is unknown",
         )
     error_record_issues(report, doc, error_records_named(doc))
-    check = cdr_price_check(report, doc, found)
+    check = cdr_price_check(report, doc, found, lookups.pricing)
     enforce(report, strictness=platform.strictness)
     return report, link, original, check
 

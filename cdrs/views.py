@@ -37,7 +37,7 @@ class CdrReceiverApi(FunctionalApi):
             version=version,
             body=request.data,
             routing=self.routing(request),
-            correlation_id=str(getattr(request, "ocpi_correlation_id", "")),
+            correlation_id=self.correlation_id(request),
         )
         return ocpi_response(
             status_message=result.message,

@@ -24,7 +24,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from errors.extension import strip_extension_fields
 from locations.wire.enums import ConnectorFormat, PowerType
 from ocpi_hub.api.unknown import add_unknown, keep_unknown
 from ocpi_hub.api.wire import (
@@ -60,6 +59,7 @@ from ocpi_hub.api.wire_common import (
     price_221_to_230,
     price_230_to_221,
 )
+from parties.extension import strip_extension_fields
 from sessions.wire import SessionExtension, parse_extension
 from tariffs.wire import Tariff221, Tariff230, TaxIncluded, tariff_from_221, tariff_to_221
 
@@ -77,7 +77,7 @@ PRICE_FIELDS = (
 ASSUMED_TAX_INCLUDED: TaxIncluded = "NO"
 
 # What kind of session a CDR records (extension, closed set; docs/modules/cdrs.md). Every type but CHARGING
-# explains a CDR without energy; those that say no energy flowed are cdrs.quality.NO_ENERGY_SESSION_TYPES.
+# explains a CDR without energy; those that say no energy flowed are sessions.quality.NO_ENERGY_SESSION_TYPES.
 SessionType = Literal["CHARGING", "AUTHORIZATION_ONLY", "RESERVATION_ONLY", "PARKING_ONLY", "FAILED"]
 
 

@@ -32,6 +32,7 @@ from ocpi_hub.api import versions
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.api.wire import parse_object, render
 from ocpi_hub.exceptions import HubError, InvalidParameters, NotFound, OcpiError, UnknownReceiver
+from ocpi_hub.push import CPO_ROLES
 from parties import forwarding, policy
 from parties.models import Platform
 from parties.outbound import join_url
@@ -41,7 +42,6 @@ from sessions.selectors import session_for_receiver
 
 MODULE = "chargingprofiles"
 RESULT_MODULE = "chargingprofileresult"
-CPO_ROLES = ("CPO",)
 REQUESTER_ROLES = ("EMSP", "SCSP")
 METHODS = ("GET", "PUT", "DELETE")
 
@@ -98,7 +98,7 @@ def profile_request(request: ProfileRequest) -> forwarding.Relayed:
 def _parse(request: ProfileRequest) -> dict[str, Any]:
     """PUT: the SetChargingProfile; GET: ``duration`` and ``response_url``; DELETE: ``response_url``."""
     if request.method == "PUT":
-        return parse_object(wire.SetChargingProfile, request.body, lenient=request.platform.strictness == "lenient")
+        return parse_object(wire.SetChargingProfile, request.body, lenient=request.platform.is_lenient)
     parsed: dict[str, Any] = {"response_url": request.query.get("response_url", "")}
     if not parsed["response_url"]:
         raise InvalidParameters("response_url: query parameter required")
@@ -145,7 +145,7 @@ def _store(
         cpo=cpo,
         cpo_country_code=party.country_code,
         cpo_party_id=party.party_id,
-        cpo_version=cpo.version or "2.2.1",
+        cpo_version=cpo.render_version,
         session_id=request.session_id,
         session_key=request.session_id.upper(),
         response_url=parsed["response_url"],
@@ -224,7 +224,7 @@ def active_profile_put(
     *, platform: Platform, session_id: str, body: Any, routing: RoutingHeaders, correlation_id: str = ""
 ) -> forwarding.Relayed:
     """Forward the CPO's updated ActiveChargingProfile to the party that set a profile for the Session."""
-    profile = parse_object(wire.ActiveChargingProfile, body, lenient=platform.strictness == "lenient")
+    profile = parse_object(wire.ActiveChargingProfile, body, lenient=platform.is_lenient)
     setter = (
         ChargingProfileRelay.objects.filter(cpo=platform, session_key=session_id.upper(), method="PUT")
         .filter(answer_status_code=1000, answer__result="ACCEPTED")

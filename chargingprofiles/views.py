@@ -8,16 +8,13 @@ from rest_framework.response import Response
 
 from chargingprofiles import services, wire
 from ocpi_hub.api.envelope import ocpi_response
+from ocpi_hub.api.middleware import correlation_id
 from parties.forwarding import ForwardingApi, relayed_response
 
 DURATION = OpenApiParameter("duration", int, OpenApiParameter.QUERY, required=True, description="Seconds.")
 RESPONSE_URL = OpenApiParameter(
     "response_url", str, OpenApiParameter.QUERY, required=True, description="Where the result is POSTed."
 )
-
-
-def correlation_id(request: Request) -> str:
-    return str(getattr(request, "ocpi_correlation_id", ""))
 
 
 @extend_schema_view(

@@ -28,6 +28,7 @@ from ocpi_hub.api import versions
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.api.wire import parse_object, render
 from ocpi_hub.exceptions import HubError, InvalidParameters, NotFound, OcpiError, UnknownReceiver
+from ocpi_hub.push import CPO_ROLES, EMSP_ROLES
 from parties import forwarding, policy
 from parties.models import Platform
 from parties.outbound import join_url
@@ -38,8 +39,6 @@ from sessions.selectors import session_for_receiver
 
 MODULE = "commands"
 RESULT_MODULE = "commandresult"
-EMSP_ROLES = ("EMSP",)
-CPO_ROLES = ("CPO",)
 SET_OCPI_TO = "set OCPI-to-country-code/OCPI-to-party-id to the CPO"
 
 
@@ -67,9 +66,7 @@ def command_send(request: CommandRequest) -> forwarding.Relayed:
     command = request.command.upper()
     if command not in wire.COMMANDS:
         return _unknown_command(request)
-    doc = wire.parse_command(
-        command, request.version, request.payload, lenient=request.platform.strictness == "lenient"
-    )
+    doc = wire.parse_command(command, request.version, request.payload, lenient=request.platform.is_lenient)
     requester = _requester(request, doc)
     cpo, cpo_party = _cpo_for(command, doc, request)
     policy.require_route(cpo_party, requester, MODULE)

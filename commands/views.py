@@ -7,11 +7,8 @@ from rest_framework.response import Response
 
 from commands import services, wire
 from ocpi_hub.api.envelope import ocpi_response
+from ocpi_hub.api.middleware import correlation_id
 from parties.forwarding import ForwardingApi, relayed_response
-
-
-def correlation_id(request: Request) -> str:
-    return str(getattr(request, "ocpi_correlation_id", ""))
 
 
 class CommandReceiverApi(ForwardingApi):

@@ -13,8 +13,11 @@ class ErrorsConfig(AppConfig):
 
     def ready(self) -> None:
         from errors import outbound  # noqa: F401 - registers the chargex-errors delivery renderer
-        from errors.extension import MODULE
+        from errors.selectors import error_records_named_by
         from ocpi_hub.api import versions
+        from parties.extension import MODULE, register_error_record_reader
+
+        register_error_record_reader(error_records_named_by)
 
         versions.register(MODULE, "RECEIVER", f"receiver/{MODULE}")
         versions.register(MODULE, "SENDER", f"sender/{MODULE}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from parties.extension import ERROR_SCHEMES
+
 
 class MrecCode(models.Model):
     """One ChargeX Minimum Required Error Code. Reference data: loaded from errors/data/mrec_catalog.json."""
@@ -29,11 +31,8 @@ class MrecCode(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Scheme(models.TextChoices):
-    MREC = "MREC"
-    DIN_DKE_99003 = "DIN_DKE_99003"
-    OCPP16 = "OCPP16"
-    VENDOR = "VENDOR"
+# The schemes are defined once, in parties.extension; labels as TextChoices would derive them.
+SCHEME_CHOICES = [(scheme, scheme.replace("_", " ").title()) for scheme in ERROR_SCHEMES]
 
 
 class Source(models.TextChoices):
@@ -57,7 +56,7 @@ class ErrorRecord(models.Model):
     connector_id = models.CharField(max_length=36, blank=True)
     session_id = models.CharField(max_length=36, blank=True, help_text="Upper case.")
     cdr_id = models.CharField(max_length=39, blank=True, help_text="Upper case.")
-    scheme = models.CharField(max_length=16, choices=Scheme.choices)
+    scheme = models.CharField(max_length=16, choices=SCHEME_CHOICES)
     code = models.CharField(max_length=50)
     vendor_id = models.CharField(max_length=255, blank=True)
     vendor_code = models.CharField(max_length=50, blank=True)

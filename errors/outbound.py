@@ -8,13 +8,13 @@ or the record is now tied to another eMSP's session): the privacy rule is re-che
 
 from __future__ import annotations
 
-from errors.extension import MODULE
 from errors.models import ErrorRecord
 from errors.services import error_record_receivers
 from errors.wire import render_error_record
 from ocpi_hub.api.routing import PartyRef
 from parties import outbound
 from parties.client import Routing
+from parties.extension import MODULE
 from parties.models import Delivery
 
 
@@ -41,7 +41,7 @@ def render_error_record_delivery(delivery: Delivery) -> outbound.Outbound | None
         return None
     if delivery.receiver_id not in {platform.pk for platform in error_record_receivers(record=record)}:
         return None
-    body = render_error_record(record.document, delivery.receiver.version or "2.2.1")
+    body = render_error_record(record.document, delivery.receiver.render_version)
     url = outbound.receiver_url(delivery.receiver, MODULE, record.country_code, record.party_id, record.record_id)
     return outbound.Outbound(method="PUT", url=url, body=body, routing=_routing(record, delivery))
 

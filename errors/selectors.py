@@ -7,10 +7,11 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from errors.extension import platform_opted_in
 from errors.models import ErrorRecord, MrecCode
-from errors.services import CPO_ROLES, RECEIVER_ROLES, RecordRef
+from errors.services import RECEIVER_ROLES, RecordRef
 from ocpi_hub.exceptions import NotFound
+from ocpi_hub.push import CPO_ROLES
+from parties.extension import platform_opted_in
 from parties.models import Platform
 from parties.tenancy import require_own_party
 
@@ -24,6 +25,15 @@ def error_record_get_own(*, platform: Platform, ref: RecordRef) -> ErrorRecord:
     if record is None:
         raise NotFound(f"Unknown error record {country_code}/{party_id}/{ref.record_id}")
     return record
+
+
+def error_records_named_by(*, country_code: str, party_id: str, keys: set[str]) -> dict[str, dict[str, Any]]:
+    """The CPO's stored error records among ``keys`` (upper-cased ids): ``{id: {scheme, code, severity}}``. The
+    Sessions and CDRs apps read it through ``parties.extension.read_error_records`` (registered in ``ready``)."""
+    rows = ErrorRecord.objects.filter(country_code=country_code, party_id=party_id, record_key__in=keys).values_list(
+        "record_key", "scheme", "code", "severity"
+    )
+    return {key: {"scheme": scheme, "code": code, "severity": severity} for key, scheme, code, severity in rows}
 
 
 def error_records_for_receiver(*, platform: Platform) -> QuerySet[ErrorRecord]:

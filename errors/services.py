@@ -19,23 +19,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors.checks import RecordContext, check_error_record
-from errors.extension import MODULE
+from errors.lock_objects import error_record_lock
 from errors.models import ErrorRecord
 from errors.wire import IDENTITY_FIELDS, PATCHABLE_FIELDS, parse_error_record
 from ocpi_hub import push
 from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
+from ocpi_hub.push import CPO_ROLES, EMSP_ROLES, stale_message, unchanged_message
 from parties import policy
+from parties.extension import MODULE
 from parties.models import Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import delivery_enqueue
-from parties.tenancy import require_matching_body, require_own_party
+from parties.tenancy import require_pushed_object
 
-CPO_ROLES = ("CPO",)
-RECEIVER_ROLES = ("EMSP",)
-STALE = "Ignored: last_updated is older than the stored record's"
-UNCHANGED = "Unchanged: identical to the stored record"
+RECEIVER_ROLES = EMSP_ROLES
+STALE, UNCHANGED = stale_message("record"), unchanged_message("record")
 Doc = dict[str, Any]
 
 
@@ -72,7 +72,7 @@ def error_record_patch(
     _check_patch_fields(body, lenient)
 
     def patch() -> PushResult:
-        record = _locked(ref)
+        record = error_record_lock(country_code=ref.country_code, party_id=ref.party_id, record_id=ref.record_id)
         if record is None:
             raise InvalidParameters(
                 f"Unknown error record {ref.country_code}/{ref.party_id}/{ref.record_id}: PUT it first"
@@ -90,12 +90,14 @@ def error_record_patch(
 
 def _checked(platform: Platform, ref: RecordRef, body: Any) -> RecordRef:
     """Tenancy and URL/body consistency; returns the ref with the owner normalised to upper case."""
-    country_code, party_id = require_own_party(platform, ref.country_code, ref.party_id, roles=CPO_ROLES)
-    if not isinstance(body, dict):
-        raise InvalidParameters("body: must be a JSON object")
-    require_matching_body(ref.record_id, body, "id")
-    require_matching_body(country_code, body, "country_code")
-    require_matching_body(party_id, body, "party_id")
+    country_code, party_id = require_pushed_object(
+        platform,
+        country_code=ref.country_code,
+        party_id=ref.party_id,
+        object_id=ref.record_id,
+        body=body,
+        roles=CPO_ROLES,
+    )
     return RecordRef(country_code, party_id, ref.record_id)
 
 
@@ -116,18 +118,10 @@ def _check_patch_fields(body: Doc, lenient: bool) -> None:
 # --- storing and routing --------------------------------------------------------------------------------------
 
 
-def _locked(ref: RecordRef) -> ErrorRecord | None:
-    return (
-        ErrorRecord.objects.select_for_update()
-        .filter(country_code=ref.country_code, party_id=ref.party_id, record_key=ref.record_id.upper())
-        .first()
-    )
-
-
 def _apply(
     platform: Platform, ref: RecordRef, doc: Doc, correlation_id: str, record: ErrorRecord | None = None
 ) -> PushResult:
-    record = record or _locked(ref)
+    record = record or error_record_lock(country_code=ref.country_code, party_id=ref.party_id, record_id=ref.record_id)
     if record is not None and parse_datetime(doc["last_updated"]) < record.last_updated:
         return PushResult(applied=False, message=STALE, record=record)
     if record is not None and record.document == doc:

@@ -63,7 +63,7 @@ class ErrorRecordReceiverApi(FunctionalApi):
             "ref": RecordRef(**ids),
             "body": request.data,
             "lenient": self.lenient(request),
-            "correlation_id": getattr(request, "ocpi_correlation_id", ""),
+            "correlation_id": self.correlation_id(request),
         }
 
 

@@ -16,10 +16,11 @@ from pydantic import Field, ValidationError
 from ocpi_hub.api.wire import CiString, DateTime, LastUpdated, String, WireModel, format_validation_error, render
 from ocpi_hub.api.wire_common import V221, V230, model_for
 from ocpi_hub.exceptions import InvalidParameters
+from parties.extension import ErrorScheme
 
 Doc = dict[str, Any]
 
-SchemeType = Literal["MREC", "DIN_DKE_99003", "OCPP16", "VENDOR"]
+SchemeType = ErrorScheme
 SourceType = Literal["EVSE", "EV", "GRID", "NETWORK", "USER"]
 Severity = Annotated[int, Field(ge=0, le=9, strict=True)]
 

@@ -10,8 +10,8 @@ Connector with only 2.3.0 connector standards, for a 2.2.1 receiver).
 from __future__ import annotations
 
 from locations.documents import LocationRef, find_connector, find_evse, render_part
-from locations.location_rows import location_find
 from locations.models import Location
+from locations.rows.location import location_find
 from locations.services import BROADCAST_ROLES, MODULE
 from locations.wire import render_evse
 from parties import outbound
@@ -51,7 +51,7 @@ def render_location_delivery(delivery: Delivery) -> outbound.Outbound | None:
     if location is None:
         return None
     receiver, document = delivery.receiver, location.document
-    version = receiver.version or "2.2.1"
+    version = receiver.render_version
     segments = _segments(document, delivery.target, version)
     evse_uid, connector_id = (segments + [None, None])[:2]
     body = outbound.shared(

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from locations.documents import LocationRef
 from locations.models import Location
+from locations.rows.lookups import any_location_lookup, evse_lookup, location_time_zone_lookup  # noqa: F401 - look-ups other apps run with theirs (SQL in rows)
 from ocpi_hub.api.routing import PartyRef
-from ocpi_hub.db import Lookup
 from ocpi_hub.exceptions import InvalidParameters, NotFound
+from ocpi_hub.push import CPO_ROLES
 from parties import policy
 from parties.models import Platform
 from parties.tenancy import require_own_party
-
-CPO_ROLES = ("CPO",)
 
 
 def location_get_own(*, platform: Platform, ref: LocationRef) -> Location:
@@ -66,12 +64,3 @@ def location_owners(location_id: str) -> list[PartyRef]:
 def locations_for_sync() -> QuerySet[Location]:
     """Every published Location, in a stable order (initial sync of a new receiver)."""
     return Location.objects.filter(publish=True).order_by("last_updated", "pk")
-
-
-def location_time_zone_lookup(*, country_code: str, party_id: str, location_id: str) -> Lookup:
-    """The stored Location's ``time_zone`` (IANA name), as a look-up (``ocpi_hub.db.lookup_together``); the
-    tariff engine reads local-time restrictions in it."""
-    table = Location._meta.db_table
-    zone = "document->>'time_zone'" if connection.vendor == "postgresql" else "json_extract(document, '$.time_zone')"
-    sql = f"SELECT {zone} FROM {table} WHERE country_code = %s AND party_id = %s AND location_key = %s LIMIT 1"
-    return Lookup(sql, [country_code.upper(), party_id.upper(), location_id.upper()])

@@ -18,34 +18,29 @@ Rules (OCPI 2.2.1/2.3.0 §Locations, notes §1.8):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection, transaction
 
 from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
-from locations.evse_rows import evse_rows_change
-from locations.location_rows import APPLIED, location_lock, location_read, location_update
 from locations.models import Location
+from locations.rows.evse import evse_rows_change
+from locations.rows.location import SAVED, location_lock, location_read, location_update
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
-from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
-from ocpi_hub.db import atomic_with_retry, execute_together
+from ocpi_hub.db import Statement, atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
-from ocpi_hub.push import PushResult
+from ocpi_hub.push import BROADCAST_ROLES, CPO_ROLES, PushResult, patch_timestamp, stale_message, unchanged_message
 from parties import policy
 from parties.models import Agreement, Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import broadcast_statement, deliveries_queued, delivery_enqueue
-from parties.tenancy import require_matching_body, require_own_party
+from parties.tenancy import require_pushed_object
 from tariffs.selectors import tariffs_for_sync  # Locations depend on Tariffs, never the reverse
 
 MODULE = "locations"
-CPO_ROLES = ("CPO",)
-BROADCAST_ROLES = ("EMSP", "NSP", "NAP", "OTHER")  # a CPO's broadcast goes to these (notes §2.2)
-STALE = "Ignored: last_updated is older than the stored object's"
-UNCHANGED = "Unchanged: identical to the stored object"
+STALE, UNCHANGED = stale_message("object"), unchanged_message("object")
 
 _PARSERS: dict[str, Callable[..., Doc]] = {
     "location": parse_location,
@@ -68,15 +63,15 @@ def location_put(
     ref = _checked(platform, ref, body)
     part = _PARSERS[ref.level](version, body, lenient=lenient)
 
-    def put(location: Location | None, version: str) -> PushResult:
+    def put(location: Location | None) -> Plan:
         if location is None:
             if ref.level != "location":
                 raise _unknown(ref, "location")
         elif ref.level == "connector" and find_evse(location.document, ref.evse_uid or "") is None:
             raise _unknown(ref, "evse")
-        return _store(platform, location, ref, part, correlation_id, version)
+        return _plan(location, ref, part)
 
-    return _push(ref, put)
+    return _push(platform, ref, put, correlation_id)
 
 
 def location_patch(
@@ -90,18 +85,18 @@ def location_patch(
 ) -> PushResult:
     """Merge a partial update into the stored Location, EVSE or Connector at ``ref``."""
     ref = _checked(platform, ref, body)
-    changed_at = _patch_timestamp(body, lenient)
+    changed_at = patch_timestamp(body, lenient=lenient)
 
-    def patch(location: Location | None, row_version: str) -> PushResult:
+    def patch(location: Location | None) -> Plan:
         current = find_part(location.document, ref.evse_uid, ref.connector_id) if location else None
         if location is None or current is None:
             raise _unknown(ref, "location" if location is None else ref.level)
         if changed_at < timestamp(current):
             return PushResult(applied=False, message=STALE)
         part = _PARSERS[ref.level](version, merge_patch(current, body), lenient=lenient)
-        return _store(platform, location, ref, part, correlation_id, row_version)
+        return _plan(location, ref, part)
 
-    return _push(ref, patch)
+    return _push(platform, ref, patch, correlation_id)
 
 
 # --- checks ---------------------------------------------------------------------------------------------------
@@ -109,26 +104,18 @@ def location_patch(
 
 def _checked(platform: Platform, ref: LocationRef, body: Any) -> LocationRef:
     """Tenancy and URL/body consistency; returns the ref with the owner normalised to upper case."""
-    country_code, party_id = require_own_party(platform, ref.country_code, ref.party_id, roles=CPO_ROLES)
-    ref = replace(ref, country_code=country_code, party_id=party_id)
-    if not isinstance(body, dict):
-        raise InvalidParameters("body: must be a JSON object")
     last_id = {"location": ref.location_id, "evse": ref.evse_uid, "connector": ref.connector_id}[ref.level]
-    require_matching_body(last_id or "", body, _ID_FIELDS[ref.level])
-    if ref.level == "location":
-        require_matching_body(country_code, body, "country_code")
-        require_matching_body(party_id, body, "party_id")
-    return ref
-
-
-def _patch_timestamp(body: Doc, lenient: bool) -> datetime:
-    value = body.get("last_updated")
-    if value is None:
-        raise InvalidParameters("last_updated: required in every PATCH")
-    try:
-        return parse_datetime(value, lenient=lenient)
-    except DateTimeFormatError as exc:
-        raise InvalidParameters(f"last_updated: {exc}") from None
+    country_code, party_id = require_pushed_object(
+        platform,
+        country_code=ref.country_code,
+        party_id=ref.party_id,
+        object_id=last_id or "",
+        body=body,
+        id_field=_ID_FIELDS[ref.level],
+        owned=ref.level == "location",  # EVSEs and Connectors carry no owner
+        roles=CPO_ROLES,
+    )
+    return replace(ref, country_code=country_code, party_id=party_id)
 
 
 def _unknown(ref: LocationRef, level: str) -> InvalidParameters:
@@ -140,34 +127,24 @@ def _unknown(ref: LocationRef, level: str) -> InvalidParameters:
     return InvalidParameters(f"Unknown {names[level]}: PUT it first")
 
 
-class _Contended(Exception):
-    """The optimistic push could not be applied as read: go the locked way."""
+# --- storing: a pure plan, then one of two executors ---------------------------------------------------------
 
 
-def _push(ref: LocationRef, apply: Callable[[Location | None, str], PushResult]) -> PushResult:
-    """``apply(location, version)`` to the stored Location at ``ref``. On PostgreSQL, when the Location
-    exists, first optimistically (read without a lock, write only if the row is unchanged: one statement, no
-    transaction, two round trips); when that does not apply (a concurrent push changed the Location, or the
-    push creates rows), for a new Location, and elsewhere, in a transaction with the row locked. A push that
-    creates rows always runs in the transaction: it is written whole or not at all."""
-    if connection.vendor == "postgresql":
-        location, version = location_read(ref)
-        if location is not None:
-            try:
-                return apply(location, version)
-            except _Contended:
-                pass
-    return atomic_with_retry(lambda: apply(location_lock(ref), ""))
+@dataclass(frozen=True)
+class Write:
+    """What a push writes: the Location's new document (``previous``: its stored one, None for a new Location;
+    ``was_published``: whether the stored one was published, so that unpublishing is broadcast)."""
+
+    document: Doc
+    previous: Doc | None
+    was_published: bool
 
 
-# --- storing --------------------------------------------------------------------------------------------------
+Plan = PushResult | Write  # a PushResult: nothing to write (stale, unchanged), the answer as it is
 
 
-def _store(
-    platform: Platform, location: Location | None, ref: LocationRef, part: Doc, correlation_id: str, version: str
-) -> PushResult:
-    """Write ``part`` at ``ref`` of the read ``location``; ``version``: its row version when read without a
-    lock (raises ``_Contended`` when the write cannot be applied that way)."""
+def _plan(location: Location | None, ref: LocationRef, part: Doc) -> Plan:
+    """What writing ``part`` at ``ref`` of the stored ``location`` (None: not stored) comes to; no database."""
     repeated = duplicate_id(part, ref.level)
     if repeated is not None:
         raise InvalidParameters(f"{repeated}: used twice (ids are case-insensitive)")
@@ -177,39 +154,97 @@ def _store(
     if current == part:
         return PushResult(applied=False, message=UNCHANGED)
     if location is None:
-        if version:
-            raise _Contended
-        location = _create(platform, ref, part)
-        previous, was_published, save = None, False, None
+        return Write(document=part, previous=None, was_published=False)
+    return Write(
+        document=with_part(location.document, ref, part), previous=location.document, was_published=location.publish
+    )
+
+
+def _push(
+    platform: Platform, ref: LocationRef, plan_for: Callable[[Location | None], Plan], correlation_id: str
+) -> PushResult:
+    """Plan the push against the stored Location at ``ref`` and write it. On PostgreSQL, when the Location
+    exists, first optimistically (read without a lock, write only if the row is unchanged: one statement, no
+    transaction, two round trips); when that does not apply (a concurrent push changed the Location, or the
+    push creates rows), for a new Location, and elsewhere, in a transaction with the row locked. A push that
+    creates rows always runs in the transaction: it is written whole or not at all."""
+    if connection.vendor == "postgresql":
+        location, row_version = location_read(ref)
+        if location is not None:
+            plan = plan_for(location)
+            if isinstance(plan, PushResult):
+                return plan
+            if _write_optimistic(platform, location, row_version, ref, plan, correlation_id):
+                return PushResult(applied=True)
+
+    def locked() -> PushResult:
+        location = location_lock(ref)
+        plan = plan_for(location)
+        if isinstance(plan, PushResult):
+            return plan
+        _write_locked(platform, location, ref, plan, correlation_id)
+        return PushResult(applied=True)
+
+    return atomic_with_retry(locked)
+
+
+def _write_optimistic(
+    platform: Platform, location: Location, row_version: str, ref: LocationRef, plan: Write, correlation_id: str
+) -> bool:
+    """Write ``plan`` in one statement if the Location row still has ``row_version`` (PostgreSQL's ``xmin``)
+    and the push creates no rows; False when it wrote nothing (the caller goes the locked way)."""
+    save = location_update(
+        location,
+        owner_id=platform.pk,
+        document=plan.document,
+        last_updated=timestamp(plan.document),
+        row_version=row_version,
+    )
+    evses = evse_rows_change(location=location, previous=plan.previous, uid=ref.evse_uid)
+    if evses.creates_rows:
+        return False
+    broadcast = _broadcast(platform, location, ref, plan, correlation_id, only_if=SAVED)
+    saved, _, _, queued = execute_together([save, *evses.statements(only_if=SAVED), broadcast])
+    if not saved:
+        return False  # changed since it was read: nothing was written
+    deliveries_queued(queued)
+    return True
+
+
+def _write_locked(
+    platform: Platform, location: Location | None, ref: LocationRef, plan: Write, correlation_id: str
+) -> None:
+    """Write ``plan`` in the caller's transaction, the Location row locked (or created)."""
+    if location is None:
+        location, save = _create(platform, ref, plan.document), None
     else:
-        previous, was_published = location.document, location.publish
-        document = with_part(previous, ref, part)
         save = location_update(
-            location, owner_id=platform.pk, document=document, last_updated=timestamp(document), version=version
+            location, owner_id=platform.pk, document=plan.document, last_updated=timestamp(plan.document)
         )
-    evses = evse_rows_change(location=location, previous=previous, uid=ref.evse_uid)
-    if version and evses.creates_rows:
-        raise _Contended
-    condition = APPLIED if version else ""
-    broadcast = None
-    if location.publish or was_published:
-        broadcast = broadcast_statement(
-            module=MODULE,
-            object_key=location.object_key,
-            roles=BROADCAST_ROLES,
-            exclude=platform,
-            target=_target(ref),
-            correlation_id=correlation_id,
-            condition=condition,
-            owner=(location.country_code, location.party_id),
-        )
+    evses = evse_rows_change(location=location, previous=plan.previous, uid=ref.evse_uid)
+    broadcast = _broadcast(platform, location, ref, plan, correlation_id, only_if="")
     # one statement on PostgreSQL: the Location row, the EVSE rows and their history, the outbox rows
-    saved, evses_updated, _, queued = execute_together([save, *evses.statements(condition), broadcast])
-    if version and not saved:
-        raise _Contended  # changed since it was read: nothing was written
+    _, evses_updated, _, queued = execute_together([save, *evses.statements(), broadcast])
     evses.finish(evses_updated)
     deliveries_queued(queued)
-    return PushResult(applied=True)
+
+
+def _broadcast(
+    platform: Platform, location: Location, ref: LocationRef, plan: Write, correlation_id: str, *, only_if: str
+) -> Statement | None:
+    """The outbox rows of the push: published Locations, and the update that unpublishes one."""
+    if not (location.publish or plan.was_published):
+        return None
+    return broadcast_statement(
+        module=MODULE,
+        object_key=location.object_key,
+        roles=BROADCAST_ROLES,
+        exclude=platform,
+        target=_target(ref),
+        correlation_id=correlation_id,
+        only_if=only_if,
+        owner=(location.country_code, location.party_id),
+    )
 
 
 def _create(platform: Platform, ref: LocationRef, document: Doc) -> Location:

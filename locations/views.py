@@ -61,7 +61,7 @@ class LocationReceiverApi(FunctionalApi):
             "ref": LocationRef(**ids),
             "body": request.data,
             "lenient": self.lenient(request),
-            "correlation_id": getattr(request, "ocpi_correlation_id", ""),
+            "correlation_id": self.correlation_id(request),
         }
 
 

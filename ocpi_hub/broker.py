@@ -77,7 +77,8 @@ class Channel(virtual.Channel):
             raise
         if row is None:
             raise Empty()
-        return loads(row[1])
+        message: dict[str, Any] = loads(row[1])
+        return message
 
     def _size(self, queue: str) -> int:
         return int(self._db().execute("SELECT count(*) FROM message WHERE queue = ?", (queue,)).fetchone()[0])

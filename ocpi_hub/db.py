@@ -9,6 +9,13 @@ rows come back as they would from running it alone.
 ``json_rows`` passes a list of rows as one JSON parameter that the SQL reads as a table: the statement text
 and its number of parameters stay the same whatever the number of rows, so psycopg keeps its parsed form and
 PostgreSQL its prepared plan.
+
+Statements of different apps are composed by handle, never by pasting one app's SQL into another's: a
+statement that should run only if another one of the same call applied names it (``only_if``); the app that
+owns its SQL marks the place of that condition with ``ONLY_IF``, and this module writes the condition.
+
+Look-ups of several apps run as one query (``lookup_together``); each app keeps the ``Lookup`` objects it
+made (its handles) and reads its own rows from the result (``Found.row``), never by another app's key.
 """
 
 from __future__ import annotations
@@ -26,12 +33,23 @@ Rows = list[tuple[Any, ...]]
 T = TypeVar("T")
 
 
+# Where a statement's WHERE clause takes the condition of ``Statement.only_if`` (an SQL comment otherwise).
+ONLY_IF = "/*only_if*/"
+
+
 @dataclass(frozen=True)
 class Statement:
     sql: str
     params: Sequence[Any]
     returning: bool = False  # the SQL ends with a RETURNING clause whose rows the caller wants
     name: str = ""  # its name as a CTE of ``execute_together`` (the others may read its RETURNING rows)
+    # Run only if the statement of this ``name``, earlier in the same ``execute_together`` call, returned a
+    # row (it applied); the SQL must contain ``ONLY_IF`` where its WHERE clause can take one more condition.
+    only_if: str = ""
+
+    def __post_init__(self) -> None:
+        if self.only_if and ONLY_IF not in self.sql:
+            raise ValueError(f"only_if={self.only_if!r} on a statement without the ONLY_IF marker")
 
 
 def execute_together(statements: Iterable[Statement | None]) -> list[Rows]:
@@ -41,8 +59,13 @@ def execute_together(statements: Iterable[Statement | None]) -> list[Rows]:
     todo = [(index, statement) for index, statement in enumerate(given) if statement is not None]
     results: list[Rows] = [[] for _ in given]
     if connection.vendor != "postgresql" or len(todo) < 2:
+        applied: dict[str, bool] = {}
         for index, statement in todo:
+            if statement.only_if and not applied.get(statement.only_if, False):
+                continue  # the statement it depends on did not apply (or was not given)
             results[index] = _run(statement)
+            if statement.name:
+                applied[statement.name] = bool(results[index])
         return results
     for (index, _), rows in zip(todo, _run_as_one([statement for _, statement in todo]), strict=True):
         results[index] = rows
@@ -80,7 +103,7 @@ def _run_as_one(statements: list[Statement]) -> list[Rows]:
     steps, params, outputs = [], [], []
     for index, statement in enumerate(statements):
         name = statement.name or f"step{index}"
-        steps.append(f"{name} AS ({statement.sql})")
+        steps.append(f"{name} AS ({_conditioned(statement)})")
         params += list(statement.params)
         if statement.returning:
             outputs.append(f"SELECT {index}, row_to_json({name})::text FROM {name}")
@@ -91,6 +114,14 @@ def _run_as_one(statements: list[Statement]) -> list[Rows]:
         for index, row in cursor.fetchall():
             results[index].append(tuple(json.loads(row).values()))
     return results
+
+
+def _conditioned(statement: Statement) -> str:
+    """The statement's SQL with its ``only_if`` condition written in: a data-modifying CTE runs whatever
+    the others do, so the condition reads the other CTE's RETURNING rows."""
+    if not statement.only_if:
+        return statement.sql
+    return statement.sql.replace(ONLY_IF, f"AND EXISTS (SELECT 1 FROM {statement.only_if})")
 
 
 _PG_TYPES = {"text": "text", "timestamp": "timestamptz"}
@@ -119,7 +150,7 @@ def _json_value(value: Any) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: each Lookup is its maker's handle
 class Lookup:
     """A SELECT returning at most one row of ``columns`` columns, the first never NULL (say LIMIT 1)."""
 
@@ -128,25 +159,38 @@ class Lookup:
     columns: int = 1
 
 
-def lookup_together(lookups: dict[str, Lookup]) -> dict[str, tuple[Any, ...] | None]:
-    """Run the lookups as one query (each a derived table LEFT JOINed to a one-row base); their row by name,
-    None where a lookup found nothing. Both databases run it."""
-    if not lookups:
-        return {}
-    names = list(lookups)
-    columns = ", ".join(f"l{index}.*" for index in range(len(names)))
-    joins = " ".join(f"LEFT JOIN ({lookups[name].sql}) AS l{index} ON 1 = 1" for index, name in enumerate(names))
-    params = [param for name in names for param in lookups[name].params]
+class Found:
+    """The rows of ``lookup_together``, read by the ``Lookup`` that asked for them."""
+
+    def __init__(self, rows: dict[Lookup, tuple[Any, ...] | None]) -> None:
+        self._rows = rows
+
+    def row(self, lookup: Lookup | None) -> tuple[Any, ...] | None:
+        """The row ``lookup`` found; None when it found nothing (or is None: it was not asked)."""
+        if lookup is None:
+            return None
+        return self._rows[lookup]
+
+
+def lookup_together(lookups: Iterable[Lookup | None]) -> Found:
+    """Run the lookups as one query (each a derived table LEFT JOINed to a one-row base); read each one's row
+    with ``Found.row``. None entries are skipped. Both databases run it."""
+    given = [lookup for lookup in lookups if lookup is not None]
+    if not given:
+        return Found({})
+    columns = ", ".join(f"l{index}.*" for index in range(len(given)))
+    joins = " ".join(f"LEFT JOIN ({lookup.sql}) AS l{index} ON 1 = 1" for index, lookup in enumerate(given))
+    params = [param for lookup in given for param in lookup.params]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM (SELECT 1 AS one) AS base {joins}", params)
         row = cursor.fetchone()
-    found: dict[str, tuple[Any, ...] | None] = {}
+    rows: dict[Lookup, tuple[Any, ...] | None] = {}
     start = 0
-    for name in names:
-        part = tuple(row[start : start + lookups[name].columns])
-        found[name] = part if part[0] is not None else None
-        start += lookups[name].columns
-    return found
+    for lookup in given:
+        part = tuple(row[start : start + lookup.columns])
+        rows[lookup] = part if part[0] is not None else None
+        start += lookup.columns
+    return Found(rows)
 
 
 def insert_statement(instance: models.Model) -> Statement:

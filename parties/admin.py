@@ -360,7 +360,7 @@ def _set_status(platform: Platform, status: str) -> None:
 
 
 def _utc(moment: Any) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _deliveries_link(platform: Platform, status: str, count: int) -> str:

@@ -7,12 +7,14 @@ Used by the functional apps; OCPI-to-* headers win, then the owner ids carried i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
-from ocpi_hub.db import Lookup
+from ocpi_hub.db import Found, Lookup
 from ocpi_hub.exceptions import ReceiverNotConnected, UnknownReceiver
+from parties import rows
 from parties.models import ConnectionStatus, Platform, PlatformRole
 
 
@@ -31,17 +33,30 @@ def find_party_role(party: PartyRef, roles: Iterable[str]) -> PlatformRole | Non
     )
 
 
+@dataclass(frozen=True)
+class PartyRoleRow:
+    """What ``party_role_lookup`` found: the platform holding the role and the party (upper case)."""
+
+    platform_id: int
+    status: str
+    party: PartyRef
+
+
+def party_role_found(found: Found, lookup: Lookup) -> PartyRoleRow | None:
+    """The row of a ``party_role_lookup``; None when no platform holds the role."""
+    row = found.row(lookup)
+    if row is None:
+        return None
+    platform_id, status, country_code, party_id = row
+    return PartyRoleRow(platform_id, status, PartyRef(country_code, party_id))
+
+
 def party_role_lookup(party: PartyRef, roles: Iterable[str]) -> Lookup:
-    """``find_party_role`` as a lookup (``ocpi_hub.db.lookup_together``): the row is (platform id, platform
-    status, country_code, party_id)."""
+    """``find_party_role`` as a lookup (``ocpi_hub.db.lookup_together``); read it with ``party_role_found``."""
     roles = list(roles)
-    sql = (
-        f"SELECT party.platform_id, platform.status, party.country_code, party.party_id "
-        f"FROM {PlatformRole._meta.db_table} party JOIN {Platform._meta.db_table} platform "
-        f"ON platform.id = party.platform_id WHERE party.country_code = %s AND party.party_id = %s "
-        f"AND party.role IN ({', '.join(['%s'] * len(roles))}) ORDER BY party.role LIMIT 1"
+    return Lookup(
+        rows.party_role_sql(len(roles)), [party.country_code.upper(), party.party_id.upper(), *roles], columns=4
     )
-    return Lookup(sql, [party.country_code.upper(), party.party_id.upper(), *roles], columns=4)
 
 
 def receiver_order(routing: RoutingHeaders | None, candidates: Iterable[PartyRef | None]) -> list[PartyRef]:

@@ -1,8 +1,13 @@
 """Hand-written SQL of the delivery engine (the parties app's tables only).
 
-The ORM cannot say these in one statement: an upsert whose update is conditional and that returns only the
+The ORM cannot say these in one statement: the outbox insert that merges into a queued row
+(``queue_statement``: every push, bench B/E1), an upsert whose update is conditional and that returns only the
 rows it changed (``wake``), and a claim of a batch of due rows that skips rows another transaction holds
-(``claim_due``). Both run on every drain; bench D measures them. Both databases run them (SQLite 3.35+).
+(``claim_due``); the last two run on every drain (bench D). Both databases run them (SQLite 3.35+).
+
+The target-merge rule (two changes of one object queued for one receiver keep the narrowest target covering
+both) is here once, as SQL for the insert and as Python for the drain's merge (``common_target``); the
+tests check that they agree.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
+
+from ocpi_hub.db import ONLY_IF, Statement
 
 
 def _db_time(value: datetime) -> Any:
@@ -69,6 +77,92 @@ def claim_due(receiver_id: int, *, now: datetime, lease_until: datetime, limit: 
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM.format(lock=lock), params)
         return sorted(row[0] for row in cursor.fetchall())
+
+
+# The outbox insert. The ORM would need a lookup of the receivers, then an INSERT (in a savepoint) per
+# receiver. A row already pending for the same (receiver, module, object) takes the change instead (the partial
+# unique index one_pending_delivery_per_object); its target becomes ``_MERGED_TARGET``.
+_QUEUE = """
+INSERT INTO parties_delivery (receiver_id, module, object_key, target, status, attempts, next_attempt_at,
+    queued_at, correlation_id, last_error, created_at, updated_at)
+SELECT platform.id, %s, %s, %s, 'pending', 0, %s, %s, %s, '', %s, %s
+FROM parties_platform platform
+WHERE {receivers} {only_if}
+ON CONFLICT (receiver_id, module, object_key) WHERE status = 'pending' DO UPDATE SET
+    target = {merged},
+    updated_at = excluded.updated_at
+RETURNING id, receiver_id{notify}
+"""
+# Targets are "", "<evse>" or "<evse>/<connector>"; the parameters are the new target's parent (``_parent``).
+_MERGED_TARGET = """CASE
+        WHEN parties_delivery.target = excluded.target THEN excluded.target
+        WHEN parties_delivery.target = '' OR excluded.target = '' THEN ''
+        WHEN substr(parties_delivery.target, 1, length(excluded.target) + 1) = excluded.target || '/'
+            THEN excluded.target
+        WHEN %s <> '' AND (parties_delivery.target = %s OR substr(parties_delivery.target, 1, length(%s) + 1) = %s)
+            THEN %s
+        ELSE ''
+    END"""
+ONE_RECEIVER = "platform.id = %s"  # its parameter: the receiver's id
+
+
+def broadcast_receivers(roles: int) -> str:
+    """The receivers of a broadcast; parameters: the two receiving statuses, the module, the RECEIVER
+    interface role, ``roles`` party roles, the platform left out (0 for none)."""
+    return f"""platform.status IN (%s, %s)
+    AND EXISTS (SELECT 1 FROM parties_endpoint endpoint WHERE endpoint.platform_id = platform.id
+                AND endpoint.identifier = %s AND endpoint.role = %s)
+    AND EXISTS (SELECT 1 FROM parties_platformrole party WHERE party.platform_id = platform.id
+                AND party.role IN ({", ".join(["%s"] * roles)}))
+    AND platform.id <> %s"""
+
+
+def queue_statement(
+    *,
+    receivers: str,
+    receiver_params: list[Any],
+    module: str,
+    object_key: str,
+    target: str,
+    correlation_id: str,
+    notify: str,
+    only_if: str = "",
+) -> Statement:
+    """The outbox insert for the platforms ``receivers`` selects (``ONE_RECEIVER`` or ``broadcast_receivers``),
+    RETURNING ``id, receiver_id`` (and ``notify``, the NOTIFY expression, when set); ``only_if``: see
+    ``ocpi_hub.db.Statement``."""
+    now = _db_time(timezone.now())
+    parent = _parent(target)
+    params = [module, object_key, target, now, now, correlation_id[:100], now, now, *receiver_params]
+    params += [parent, parent, parent, f"{parent}/", parent]
+    sql = _QUEUE.format(receivers=receivers, only_if=ONLY_IF, merged=_MERGED_TARGET, notify=notify)
+    return Statement(sql, params, returning=True, only_if=only_if)
+
+
+def _parent(target: str) -> str:
+    return target.rpartition("/")[0]
+
+
+def common_target(first: str, second: str) -> str:
+    """The narrowest target covering both ("", "<evse>" or "<evse>/<connector>"): what the outbox insert
+    keeps when two changes of one object merge (``_MERGED_TARGET`` in SQL)."""
+    common = []
+    for mine, theirs in zip(first.split("/"), second.split("/"), strict=False):
+        if not first or not second or mine != theirs:
+            break
+        common.append(mine)
+    return "/".join(common)
+
+
+def party_role_sql(roles: int) -> str:
+    """The platform holding one of ``roles`` party roles for a party (``parties.routing.party_role_lookup``):
+    parameters country_code, party_id and the roles; the row is (platform id, status, country_code, party_id)."""
+    return (
+        "SELECT party.platform_id, platform.status, party.country_code, party.party_id "
+        "FROM parties_platformrole party JOIN parties_platform platform ON platform.id = party.platform_id "
+        f"WHERE party.country_code = %s AND party.party_id = %s AND party.role IN ({', '.join(['%s'] * roles)}) "
+        "ORDER BY party.role LIMIT 1"
+    )
 
 
 _DRAIN_START = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from cdrs.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from ocpi_hub.admin import values_filter
+from sessions.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from sessions.models import Session
 
 SESSION_STATUSES = ("ACTIVE", "COMPLETED", "INVALID", "PENDING", "RESERVATION")

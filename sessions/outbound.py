@@ -22,7 +22,7 @@ def render_session_delivery(delivery: Delivery) -> outbound.Outbound | None:
     if session is None or session.receiver_id != delivery.receiver_id:
         return None
     receiver = delivery.receiver
-    body = render_session_for(session.document, receiver.version or "2.2.1", receiver)
+    body = render_session_for(session.document, receiver.render_version, receiver)
     url = outbound.receiver_url(receiver, MODULE, session.country_code, session.party_id, session.session_id)
     routing = Routing(
         sender=PartyRef(session.country_code, session.party_id),

@@ -34,7 +34,7 @@ def charging_preferences_put(
     *, platform: Platform, session_id: str, body: Any, routing: RoutingHeaders, correlation_id: str = ""
 ) -> forwarding.Relayed:
     """Forward the preferences to the CPO owning the Session; the CPO's answer, normalised for relaying."""
-    preferences = parse_charging_preferences(body, lenient=platform.strictness == "lenient")
+    preferences = parse_charging_preferences(body, lenient=platform.is_lenient)
     owner = routing.receiver if routing.receiver is not None and not is_hub(routing.receiver) else None
     session = session_for_receiver(platform=platform, session_id=session_id, owner=owner)
     if session is None:

@@ -9,16 +9,18 @@ looked up as an eMSP.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
-from ocpi_hub.db import Lookup
+from ocpi_hub.db import Found, Lookup
 from ocpi_hub.exceptions import ReceiverNotConnected, UnknownReceiver
+from ocpi_hub.push import EMSP_ROLES
 from parties.models import ConnectionStatus, Platform
-from parties.routing import find_party_role, party_role_lookup, receiver_order, resolve_receiver
+from parties.routing import find_party_role, party_role_found, party_role_lookup, receiver_order, resolve_receiver
 from sessions.selectors import token_store_owner
 
-RECEIVER_ROLES = ("EMSP",)
+RECEIVER_ROLES = EMSP_ROLES
 ADDRESSED_ROLES = ("EMSP", "OTHER", "SCSP")  # who may receive Sessions and CDRs when OCPI-to-* names it
 
 
@@ -46,30 +48,41 @@ def token_receiver(*, routing: RoutingHeaders | None, cdr_token: dict[str, Any])
         return resolve_receiver(routing=None, candidates=[owner], roles=RECEIVER_ROLES)
 
 
-def receiver_lookups(*, routing: RoutingHeaders | None, cdr_token: dict[str, Any]) -> dict[str, Lookup]:
+@dataclass(frozen=True)
+class ReceiverLookups:
+    """``token_receiver``'s usual case as look-ups: one per party tried, in order."""
+
+    candidates: tuple[tuple[PartyRef, Lookup], ...]
+
+    def all(self) -> list[Lookup]:
+        return [lookup for _, lookup in self.candidates]
+
+
+def receiver_lookups(*, routing: RoutingHeaders | None, cdr_token: dict[str, Any]) -> ReceiverLookups:
     """``token_receiver``'s usual case as lookups (``ocpi_hub.db.lookup_together``); read the result with
     ``token_receiver_found``."""
     parties = receiver_order(routing, [_token_party(cdr_token)])
     addressed = _addressed(routing)
-    return {
-        f"receiver{index}": party_role_lookup(party, ADDRESSED_ROLES if party == addressed else RECEIVER_ROLES)
-        for index, party in enumerate(parties)
-    }
+    return ReceiverLookups(
+        tuple(
+            (party, party_role_lookup(party, ADDRESSED_ROLES if party == addressed else RECEIVER_ROLES))
+            for party in parties
+        )
+    )
 
 
 def token_receiver_found(
-    found: dict[str, Any], *, routing: RoutingHeaders | None, cdr_token: dict[str, Any]
+    found: Found, lookups: ReceiverLookups, *, routing: RoutingHeaders | None, cdr_token: dict[str, Any]
 ) -> tuple[int, PartyRef]:
     """The receiver's platform id (and party) from ``receiver_lookups``' rows; when none of those parties is
     known, ``token_receiver`` (the token store, or 4001)."""
-    for index, party in enumerate(receiver_order(routing, [_token_party(cdr_token)])):
-        row = found.get(f"receiver{index}")
+    for party, lookup in lookups.candidates:
+        row = party_role_found(found, lookup)
         if row is None:
             continue
-        platform_id, status, country_code, party_id = row
-        if status != ConnectionStatus.CONNECTED:
-            raise ReceiverNotConnected(f"Receiver {party} is {status.lower()}")
-        return platform_id, PartyRef(country_code, party_id)
+        if row.status != ConnectionStatus.CONNECTED:
+            raise ReceiverNotConnected(f"Receiver {party} is {row.status.lower()}")
+        return row.platform_id, row.party
     platform, party = token_receiver(routing=routing, cdr_token=cdr_token)
     return platform.pk, party
 

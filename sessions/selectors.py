@@ -1,21 +1,23 @@
-"""Reads of stored Sessions, plus the tolerant look-ups into other apps (token store, Locations, error records)."""
+"""Reads of stored Sessions, plus the look-ups into other apps through their selectors (token store, Locations) and
+the error-record reader the errors app registers."""
 
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
-from django.core.exceptions import FieldError
-from django.db import DatabaseError, transaction
 from django.db.models import QuerySet, prefetch_related_objects
 
+from locations.selectors import any_location_lookup, evse_lookup
 from ocpi_hub.api.routing import PartyRef
-from ocpi_hub.db import Lookup, lookup_together
+from ocpi_hub.db import Found, Lookup, lookup_together
 from ocpi_hub.exceptions import NotFound
+from parties.extension import read_error_records
 from parties.models import Platform
 from parties.tenancy import require_own_party
 from sessions.models import Session
+from sessions.rows import session_by_id_lookup, session_in_window_lookup  # noqa: F401 - look-ups other apps run with theirs (SQL in rows)
+from tokens.selectors import token_owner
 
 NOT_APPLICABLE = "#NA"
 
@@ -55,72 +57,50 @@ def session_for_receiver(*, platform: Platform, session_id: str, owner: PartyRef
 
 
 def token_store_owner(uid: str, token_type: str | None) -> PartyRef | None:
-    """The eMSP owning a token according to the Tokens app; None when there is no token store."""
-    try:
-        from tokens.selectors import token_owner
-    except ImportError:
-        return None
+    """The eMSP owning a token according to the Tokens app."""
     return token_owner(uid, token_type)
 
 
 def evse_exists(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> bool | None:
-    """Whether the CPO published this EVSE to the hub; None when that cannot be told (no Locations app, a CPO
-    that publishes no Locations through the hub, or an ``#NA`` EVSE)."""
+    """Whether the CPO published this EVSE to the hub; None when that cannot be told (a CPO that publishes no
+    Locations through the hub, or an ``#NA`` EVSE)."""
     lookups = evse_lookups(country_code=country_code, party_id=party_id, location_id=location_id, evse_uid=evse_uid)
-    return evse_known(lookup_together(lookups))
+    return lookups.known(lookup_together(lookups.all()))
 
 
-def evse_lookups(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> dict[str, Lookup]:
-    """``evse_exists`` as lookups (to run with others: ``ocpi_hub.db.lookup_together``); read the result with
-    ``evse_known``. None of them when it cannot be told."""
-    statements = _evse_sql()
-    if NOT_APPLICABLE in (location_id, evse_uid) or statements is None:
-        return {}
-    evse, any_location = statements
-    owner = [country_code.upper(), party_id.upper()]
-    return {
-        "evse": Lookup(evse, [*owner, location_id.upper(), evse_uid.upper()]),
-        "cpo_locations": Lookup(any_location, owner),
-    }
+@dataclass(frozen=True)
+class EvseLookups:
+    """``evse_exists`` as look-ups (none for an ``#NA`` EVSE or Location); read the result with ``known``."""
+
+    evse: Lookup | None = None
+    cpo_locations: Lookup | None = None
+
+    def all(self) -> list[Lookup | None]:
+        return [self.evse, self.cpo_locations]
+
+    def known(self, found: Found) -> bool | None:
+        if self.evse is None:
+            return None
+        if found.row(self.evse) is not None:
+            return True
+        return False if found.row(self.cpo_locations) is not None else None
 
 
-@functools.cache
-def _evse_sql() -> tuple[str, str] | None:
-    """The SQL of ``evse_lookups`` (None without the Locations app); built once, it runs on every CDR POST."""
-    if not apps.is_installed("locations"):
-        return None
-    locations = apps.get_model("locations", "Location")._meta.db_table
-    evses = apps.get_model("locations", "Evse")._meta.db_table
-    evse = (
-        f"SELECT evse.id FROM {evses} evse JOIN {locations} loc ON loc.id = evse.location_id "
-        "WHERE loc.country_code = %s AND loc.party_id = %s AND loc.location_key = %s "
-        "AND evse.uid_key = %s LIMIT 1"
+def evse_lookups(*, country_code: str, party_id: str, location_id: str, evse_uid: str) -> EvseLookups:
+    """``evse_exists`` as lookups (to run with others: ``ocpi_hub.db.lookup_together``)."""
+    if NOT_APPLICABLE in (location_id, evse_uid):
+        return EvseLookups()
+    return EvseLookups(
+        evse=evse_lookup(country_code=country_code, party_id=party_id, location_id=location_id, evse_uid=evse_uid),
+        cpo_locations=any_location_lookup(country_code=country_code, party_id=party_id),
     )
-    return evse, f"SELECT id FROM {locations} WHERE country_code = %s AND party_id = %s LIMIT 1"
-
-
-def evse_known(found: dict[str, Any]) -> bool | None:
-    if "evse" not in found:
-        return None
-    if found["evse"] is not None:
-        return True
-    return False if found["cpo_locations"] is not None else None
 
 
 def error_records_named(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
     """The stored ErrorRecords of the owning CPO that a Session's or CDR's ``error_records`` name, by upper-cased
-    id: ``{scheme, code, severity}``. None when that cannot be told (no errors app or table)."""
+    id: ``{scheme, code, severity}``. None when that cannot be told (no reader registered: the errors app
+    registers it, ``parties.extension.register_error_record_reader``)."""
     keys = {summary["id"].upper() for summary in doc.get("error_records") or []}
     if not keys:
         return {}
-    if not apps.is_installed("errors"):
-        return None
-    try:
-        record_model = apps.get_model("errors", "ErrorRecord")
-        with transaction.atomic():  # a savepoint: a failing query must not break the caller's transaction
-            rows = record_model.objects.filter(
-                country_code=doc["country_code"].upper(), party_id=doc["party_id"].upper(), record_key__in=keys
-            ).values_list("record_key", "scheme", "code", "severity")
-            return {key: {"scheme": scheme, "code": code, "severity": severity} for key, scheme, code, severity in rows}
-    except (LookupError, FieldError, DatabaseError):
-        return None
+    return read_error_records(country_code=doc["country_code"].upper(), party_id=doc["party_id"].upper(), keys=keys)

@@ -21,28 +21,26 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from cdrs.quality import Report, enforce, error_record_issues, session_report, warnings_message
-from ocpi_hub.api.datetimes import DateTimeFormatError, parse_datetime
+from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
-from ocpi_hub.push import PushResult
+from ocpi_hub.push import CPO_ROLES, PushResult, patch_timestamp, stale_message, unchanged_message
 from parties import policy
 from parties.models import Platform
 from parties.services.delivery import delivery_enqueue
-from parties.tenancy import require_matching_body, require_own_party
+from parties.tenancy import require_pushed_object
 from sessions.lock_objects import session_lock
 from sessions.models import Session
+from sessions.quality import Report, enforce, error_record_issues, session_report, warnings_message
 from sessions.routing import token_receiver
 from sessions.selectors import error_records_named, evse_exists
 from sessions.wire import parse_session, render_session
 
 MODULE = "sessions"
-STALE = "Ignored: last_updated is older than the stored Session's"
-UNCHANGED = "Unchanged: identical to the stored Session"
+STALE, UNCHANGED = stale_message("Session"), unchanged_message("Session")
 Doc = dict[str, Any]
 
 
@@ -64,7 +62,7 @@ class Push:
 
     @property
     def lenient(self) -> bool:
-        return self.platform.strictness == "lenient"
+        return self.platform.is_lenient
 
 
 def session_put(*, push: Push) -> PushResult:
@@ -84,7 +82,7 @@ def session_put(*, push: Push) -> PushResult:
 def session_patch(*, push: Push) -> PushResult:
     """Merge a partial update into the stored Session; its charging periods are appended."""
     push = _checked(push)
-    changed_at = _patch_timestamp(push.body, push.lenient)
+    changed_at = patch_timestamp(push.body, lenient=push.lenient)
 
     def patch() -> PushResult:
         current = session_lock(**_lock_args(push.ref))
@@ -119,12 +117,14 @@ def merge_patch(stored: Doc, patch: Doc) -> Doc:
 def _checked(push: Push) -> Push:
     """Tenancy and URL/body consistency; returns the push with the owner normalised to upper case."""
     ref = push.ref
-    country_code, party_id = require_own_party(push.platform, ref.country_code, ref.party_id, roles=("CPO",))
-    if not isinstance(push.body, dict):
-        raise InvalidParameters("body: must be a JSON object")
-    require_matching_body(ref.session_id, push.body, "id")
-    require_matching_body(country_code, push.body, "country_code")
-    require_matching_body(party_id, push.body, "party_id")
+    country_code, party_id = require_pushed_object(
+        push.platform,
+        country_code=ref.country_code,
+        party_id=ref.party_id,
+        object_id=ref.session_id,
+        body=push.body,
+        roles=CPO_ROLES,
+    )
     return Push(
         platform=push.platform,
         version=push.version,
@@ -135,19 +135,9 @@ def _checked(push: Push) -> Push:
     )
 
 
-def _patch_timestamp(body: Doc, lenient: bool) -> datetime:
-    value = body.get("last_updated")
-    if value is None:
-        raise InvalidParameters("last_updated: required in every PATCH")
-    try:
-        return parse_datetime(value, lenient=lenient)
-    except DateTimeFormatError as exc:
-        raise InvalidParameters(f"last_updated: {exc}") from None
-
-
 def session_quality(*, platform: Platform, doc: Doc, raw: Any) -> Report:
     """The quality report of a Session (errors and, on strict platforms, warnings raise 2001)."""
-    report = session_report(doc, raw, lenient=platform.strictness == "lenient")
+    report = session_report(doc, raw, lenient=platform.is_lenient)
     known = evse_exists(
         country_code=doc["country_code"].upper(),
         party_id=doc["party_id"].upper(),

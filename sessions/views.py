@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_hub.api.envelope import ocpi_response
+from ocpi_hub.api.middleware import correlation_id
 from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.views import FunctionalApi
 from parties.forwarding import ForwardingApi, relayed_response
@@ -13,10 +14,6 @@ from sessions import selectors
 from sessions.preferences import charging_preferences_put
 from sessions.services import Push, SessionRef, session_patch, session_put
 from sessions.wire import SESSION_MODELS, ChargingPreferences, ChargingPreferencesResponse, render_session_for
-
-
-def correlation_id(request: Request) -> str:
-    return str(getattr(request, "ocpi_correlation_id", ""))
 
 
 class SessionReceiverApi(FunctionalApi):

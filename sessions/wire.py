@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, RootModel
 
-from errors.extension import strip_extension_fields
 from ocpi_hub.api.unknown import add_unknown, keep_unknown
 from ocpi_hub.api.wire import MAX_NUMBER, CiString, DateTime, LastUpdated, ListOf, Number, String, WireModel, render
 from ocpi_hub.api.wire_charging import (
@@ -39,6 +38,7 @@ from ocpi_hub.api.wire_common import (
     price_221_to_230,
     price_230_to_221,
 )
+from parties.extension import ErrorScheme, strip_extension_fields
 
 Doc = dict[str, Any]
 
@@ -50,7 +50,6 @@ ChargingPreferencesResponseValue = Literal[
 PRICE_FIELDS = ("total_cost",)
 
 EnergyDirection = Literal["IMPORT", "EXPORT", "BIDIRECTIONAL"]
-ErrorScheme = Literal["MREC", "DIN_DKE_99003", "OCPP16", "VENDOR"]
 Kwh = Annotated[float, Field(ge=0, le=MAX_NUMBER)]  # a finite JSON number (strict model config)
 Severity = Annotated[int, Field(ge=0, le=9, strict=True)]
 

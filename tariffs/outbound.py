@@ -30,7 +30,7 @@ def render_tariff_delivery(delivery: Delivery) -> outbound.Outbound | None:
         routing = Routing(sender=PartyRef(*owner), receiver=PartyRef(*target))
     if tariff.is_deleted:
         return outbound.Outbound(method="DELETE", url=url, routing=routing)
-    version = receiver.version or "2.2.1"
+    version = receiver.render_version
     body = outbound.shared((MODULE, key, version), lambda: render_tariff(tariff.document, version))
     return outbound.Outbound(method="PUT", url=url, body=body, routing=routing)
 

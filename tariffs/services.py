@@ -23,7 +23,7 @@ from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters, NotFound
-from ocpi_hub.push import PushResult
+from ocpi_hub.push import BROADCAST_ROLES, CPO_ROLES, PushResult, stale_message, unchanged_message
 from parties import policy
 from parties.models import Platform
 from parties.routing import is_hub, resolve_receiver
@@ -34,10 +34,7 @@ from tariffs.models import Tariff, TariffVersion
 from tariffs.wire import parse_tariff
 
 MODULE = "tariffs"
-CPO_ROLES = ("CPO",)
-BROADCAST_ROLES = ("EMSP", "NSP", "NAP", "OTHER")  # a CPO's broadcast goes to these (notes §2.2)
-STALE = "Ignored: last_updated is older than the stored tariff's"
-UNCHANGED = "Unchanged: identical to the stored tariff"
+STALE, UNCHANGED = stale_message("tariff"), unchanged_message("tariff")
 
 
 def tariff_put(

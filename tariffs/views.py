@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_hub.api.envelope import ocpi_response
+from ocpi_hub.api.middleware import correlation_id
 from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.routing import PartyRef, RoutingHeaders
 from ocpi_hub.api.views import FunctionalApi
@@ -37,14 +36,14 @@ class TariffReceiverApi(FunctionalApi):
             version=version,
             body=request.data,
             lenient=self.lenient(request),
-            correlation_id=_correlation_id(request),
+            correlation_id=correlation_id(request),
             routing=self.routing(request),
             **ids,
         )
         return ocpi_response(status_message=result.message)
 
     def delete(self, request: Request, version: str, **ids: str) -> Response:
-        result = services.tariff_delete(platform=self.caller(request), correlation_id=_correlation_id(request), **ids)
+        result = services.tariff_delete(platform=self.caller(request), correlation_id=correlation_id(request), **ids)
         return ocpi_response(status_message=result.message)
 
 
@@ -61,7 +60,3 @@ class TariffSenderListApi(FunctionalApi):
         )
         page, _ = paginator.paginate(queryset, request)
         return paginator.response([render_tariff(tariff.document, version) for tariff in page])
-
-
-def _correlation_id(request: Any) -> str:
-    return getattr(request, "ocpi_correlation_id", "")

@@ -6,8 +6,8 @@ import pytest
 
 from locations.tests.helpers import CPO_ROLE, EMSP_221_ROLE
 from locations.tests.helpers import register as register_party
+from ocpi_party.party import OcpiParty
 from sessions.tests.charging import CPO_A, EMSP_X, EMSP_Y, register
-from tests.party import OcpiParty
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from parties.services.agreements import agreement_activate, agreement_create, ag
 from parties.services.credentials import platform_invite
 from sessions.models import Session
 from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, cdr_body, cdr_token, register, session_body
-from tests.party import OcpiParty, envelope
+from ocpi_party.party import OcpiParty, envelope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 
 from cdrs.models import Cdr
 from cdrs.selectors import cdr_warning_summary
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Delivery, Platform
 from sessions.tests.charging import (
     CPO_B,
@@ -25,7 +26,6 @@ from sessions.tests.charging import (
     without,
 )
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

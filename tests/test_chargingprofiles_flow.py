@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 import pytest
 
 from chargingprofiles.models import ChargingProfileRelay, ChargingProfileResultRecord
+from ocpi_party.party import OcpiParty, Recorded, envelope
 from parties.models import ConnectionStatus, Delivery, Platform
 from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, register, session_body
 from tests.ocpi_schema import requires_openapi, validate_object
-from tests.party import OcpiParty, Recorded, envelope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from commands.models import CommandRelay, CommandResultRecord
 from locations.tests.helpers import location
+from ocpi_party.party import OcpiParty, Recorded, envelope
 from parties.models import ConnectionStatus, Delivery, Platform
 from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, register, session_body
 from tests.ocpi_schema import requires_openapi, validate_object
-from tests.party import OcpiParty, Recorded, envelope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

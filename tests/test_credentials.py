@@ -9,10 +9,10 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Platform
 from parties.services.credentials import platform_invite, platform_reinvite
 from parties.tokens import hash_token
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,18 +13,18 @@ from locations.documents import LocationRef
 from locations.models import Evse, EvseStatusChange, Location
 from locations.services import location_patch, location_put
 from locations.tests.helpers import evse, location, ts
-from ocpi_hub.db import Statement, execute_together
-from parties.models import Delivery, Endpoint, Platform, PlatformRole
+from ocpi_hub.db import ONLY_IF, Lookup, Statement, execute_together, lookup_together
+from parties.models import Delivery, Platform
+from parties.rows import common_target
+from parties.services.delivery import delivery_enqueue
+from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db
 ON_POSTGRESQL = connection.vendor == "postgresql"
 
 
 def platform(name: str, role: str, party_id: str) -> Platform:
-    created = Platform.objects.create(name=name, status="CONNECTED", version="2.2.1", token_out=f"token-{name}")
-    PlatformRole.objects.create(platform=created, role=role, country_code="NL", party_id=party_id)
-    Endpoint.objects.create(platform=created, identifier="locations", role="RECEIVER", url=f"http://127.0.0.1:9/{name}")
-    return created
+    return party_platform(name, role, "NL", party_id, receives=("locations",))
 
 
 def test_each_statement_gets_its_own_returning_rows_in_order_and_none_is_skipped():
@@ -73,8 +73,8 @@ def test_a_location_push_is_the_lock_and_one_statement_on_postgresql():
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="the optimistic push is PostgreSQL only")
 @pytest.mark.django_db(transaction=True)  # the row version is the writing transaction's: commit each push
 def test_a_push_read_before_a_concurrent_change_writes_nothing_optimistically():
-    from locations.location_rows import location_read
-    from locations.services import _Contended, _store
+    from locations.rows.location import location_read
+    from locations.services import Write, _plan, _write_optimistic
     from locations.wire import parse_evse
 
     cpo, emsp = platform("cpo", "CPO", "CPO"), platform("emsp", "EMSP", "EMA")
@@ -92,8 +92,10 @@ def test_a_push_read_before_a_concurrent_change_writes_nothing_optimistically():
     )
     Delivery.objects.all().delete()
     outdated = parse_evse("2.3.0", evse("E1", status="OUTOFORDER", last_updated=ts(20)))
-    with pytest.raises(_Contended):
-        _store(cpo, read, LocationRef("NL", "CPO", "LOC1", "E1"), outdated, "", version)
+    evse_ref = LocationRef("NL", "CPO", "LOC1", "E1")
+    plan = _plan(read, evse_ref, outdated)
+    assert isinstance(plan, Write)
+    assert _write_optimistic(cpo, read, version, evse_ref, plan, "") is False
     assert Evse.objects.get().status == "CHARGING"
     assert list(EvseStatusChange.objects.order_by("id").values_list("status", flat=True)) == ["AVAILABLE", "CHARGING"]
     assert not Delivery.objects.exists()
@@ -127,3 +129,53 @@ def test_concurrent_pushes_of_one_location_lose_no_update():
     assert list(Evse.objects.order_by("uid_key").values_list("status", flat=True)) == [statuses[-1]] * 2
     for row in Evse.objects.all():
         assert row.status_changes.count() == len(statuses) + 1  # AVAILABLE at creation, then every change
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_statement_only_if_another_applied_runs_exactly_when_that_one_returned_a_row(applied):
+    owner = platform("cpo", "CPO", "CPO")
+    first = Statement(
+        "UPDATE parties_platform SET name = 'first' WHERE id = %s RETURNING id",
+        [owner.pk if applied else 0],
+        returning=True,
+        name="first",
+    )
+    then = Statement(  # another table: one statement may not change a row twice
+        f"UPDATE parties_platformrole SET party_id = 'NEW' WHERE platform_id = %s {ONLY_IF} RETURNING id",
+        [owner.pk],
+        returning=True,
+        only_if="first",
+    )
+    _, then_rows = execute_together([first, then])
+    assert (owner.roles.get().party_id == "NEW") is applied
+    assert bool(then_rows) is applied
+
+
+def test_only_if_needs_the_marker_in_the_sql():
+    with pytest.raises(ValueError, match="ONLY_IF marker"):
+        Statement("UPDATE parties_platform SET name = 'x'", [], only_if="first")
+
+
+def test_lookups_are_read_by_their_own_handle_even_with_equal_sql():
+    owner = platform("cpo", "CPO", "CPO")
+    sql = "SELECT id FROM parties_platform WHERE id = %s LIMIT 1"
+    known, unknown = Lookup(sql, [owner.pk]), Lookup(sql, [0])
+    found = lookup_together([known, None, unknown])
+    assert found.row(known) == (owner.pk,)
+    assert found.row(unknown) is None
+    assert found.row(None) is None
+
+
+TARGETS = ["", "E1", "E2", "E1/C1", "E1/C2", "E2/C1"]
+
+
+@pytest.mark.parametrize("queued", TARGETS)
+@pytest.mark.parametrize("new", TARGETS)
+def test_the_outbox_insert_merges_targets_as_common_target_does(queued, new):
+    """The target-merge rule is written twice in parties/rows.py (SQL for the insert, Python for the drain):
+    they must agree on every pair."""
+    receiver = platform("emsp", "EMSP", "EMS")
+    delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/L1", target=queued)
+    delivery_enqueue(receiver=receiver, module="locations", object_key="NL/CPO/L1", target=new)
+    (row,) = Delivery.objects.filter(receiver=receiver)
+    assert row.target == common_target(queued, new)

@@ -19,10 +19,10 @@ from locations.tests.helpers import (
     ts,
 )
 from locations.wire import render_location
+from ocpi_party.party import OcpiParty
 from parties.models import Delivery, DeliveryAttempt, Platform
 from parties.services.delivery import deliveries_redrive, deliveries_sweep
 from parties.services.drain import delivery_attempt
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LOCATIONS = r"/locations/"

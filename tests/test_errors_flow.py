@@ -12,10 +12,10 @@ import pytest
 
 from errors.catalog import catalog_sync
 from errors.models import ErrorRecord, MrecCode
-from errors.tests.helpers import make_location, make_session, record_body, sessions_installed, ts
+from errors.tests.helpers import make_location, make_session, record_body, ts
+from ocpi_party.party import OcpiParty, Recorded
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.services.credentials import platform_invite
-from tests.party import OcpiParty, Recorded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,7 +111,6 @@ def test_invalid_record_is_rejected_over_http_and_nothing_is_pushed(hub, celery_
         assert opted.requests_to("chargex-errors") == []
 
 
-@pytest.mark.skipif(not sessions_installed(), reason="the sessions app (ocpi_sessions) is not installed yet")
 def test_session_linked_record_reaches_only_that_sessions_emsp(hub, celery_worker):  # noqa: ANN001
     with (
         OcpiParty(version="2.2.1", roles=[CPO]) as cpo,

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from cdrs.models import Cdr
-from errors.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, STRIPPED_FIELDS
 from errors.models import ErrorRecord
+from ocpi_party.party import OcpiParty
+from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, STRIPPED_FIELDS
 from parties.models import Platform
 from sessions.models import Session
 from sessions.tests.charging import (
@@ -34,7 +35,6 @@ from sessions.tests.charging import (
     session_body,
 )
 from tests.ocpi_schema import component_index, requires_openapi, validate_object
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

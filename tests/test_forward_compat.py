@@ -12,10 +12,10 @@ import pytest
 from locations.tests.helpers import CPO_ROLE, EMSP_221_ROLE, EMSP_230_ROLE, connector, evse, location, tariff
 from locations.tests.helpers import register as register_party
 from ocpi_hub.api.unknown import UNKNOWN, add_unknown, keep_unknown
+from ocpi_party.party import OcpiParty
 from parties.outbound import join_url
 from sessions.tests.charging import CPO_A, EMSP_Y, cdr_body, cdr_token, deliver_pending, session_body
 from tests.ocpi_schema import requires_openapi, validate_object
-from tests.party import OcpiParty
 from tokens.wire import Token221, Token230
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Delivery, Platform
 from parties.services.alive import platform_check_alive
 from parties.services.clientinfo import platform_set_status
 from parties.services.credentials import platform_invite
 from tests.ocpi_schema import requires_openapi, validate_object
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

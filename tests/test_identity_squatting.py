@@ -7,9 +7,9 @@ import base64
 import pytest
 import requests
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Platform
 from parties.services.credentials import platform_invite
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

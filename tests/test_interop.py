@@ -16,12 +16,12 @@ import requests
 
 from locations.tests.helpers import CPO_ROLE, evse, location, tariff
 from locations.tests.helpers import register as register_party
+from ocpi_party.party import OcpiParty, Recorded, new_token
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.outbound import join_url
 from parties.services.credentials import hub_register, platform_invite
 from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, deliver_pending, register, session_body
 from tests.ocpi_schema import requires_openapi, validate_object
-from tests.party import OcpiParty, Recorded, new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

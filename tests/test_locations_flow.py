@@ -28,10 +28,10 @@ from locations.tests.helpers import (
     ts,
 )
 from locations.wire import parse_location
+from ocpi_party.party import OcpiParty, Recorded
 from parties.models import Delivery, Platform
 from parties.services.drain import delivery_attempt
 from tests.ocpi_schema import example_names, example_path, requires_examples
-from tests.party import OcpiParty, Recorded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCHEMAS = {0: "location", 1: "evse", 2: "connector"}

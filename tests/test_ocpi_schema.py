@@ -14,6 +14,7 @@ from tests.ocpi_schema import (
     component_names,
     example_names,
     example_path,
+    need_shared,
     requires_examples,
     requires_openapi,
     validate_object,
@@ -88,7 +89,7 @@ def _tariff(**changes: Any) -> dict[str, Any]:
 def _load(version: str, name: str) -> Any:
     path = example_path(version, name)
     if path is None:
-        pytest.skip(f"example {version}/{name} not present")
+        need_shared(False, f"example {version}/{name}")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -107,6 +108,16 @@ def test_shared_dir_defaults_next_to_project(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("OCPI_SHARED_DIR", raising=False)
     expected = Path(ocpi_schema.__file__).resolve().parents[2] / "shared" / "ocpi"
     assert ocpi_schema.shared_ocpi_dir() == expected
+
+
+def test_missing_shared_material_skips_with_the_reason_and_fails_when_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocpi_schema, "REQUIRE_SHARED", False)
+    with pytest.raises(pytest.skip.Exception, match="openapi not present"):
+        need_shared(False, "../shared/ocpi/openapi")
+    monkeypatch.setattr(ocpi_schema, "REQUIRE_SHARED", True)
+    with pytest.raises(pytest.fail.Exception, match="OCPI_HUB_REQUIRE_SHARED=1"):
+        need_shared(False, "../shared/ocpi/openapi")
+    need_shared(True, "../shared/ocpi/openapi")  # present: nothing happens
 
 
 def test_example_path_missing_file_is_none() -> None:

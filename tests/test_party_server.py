@@ -1,4 +1,4 @@
-"""Tests of the OCPI test party server (tests/party.py). Pure pytest, no Django."""
+"""Tests of the OCPI test party server (ocpi_party/party.py). Pure pytest, no Django."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.party import OcpiParty, OcpiPartyError, Recorded, auth_header, envelope
+from ocpi_party.party import OcpiParty, OcpiPartyError, Recorded, auth_header, envelope
 
 CPO_ROLE = {"role": "CPO", "country_code": "DE", "party_id": "CPO", "business_details": {"name": "Test CPO"}}
 HUB_ROLE = {"role": "HUB", "country_code": "NL", "party_id": "HUB", "business_details": {"name": "Fake hub"}}

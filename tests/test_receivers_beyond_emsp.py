@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from cdrs.models import Cdr
+from ocpi_party.party import OcpiParty
 from sessions.models import Session
 from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, register, session_body
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from locations.tests.helpers import CPO_ROLE, EMSP_221_ROLE
 from locations.tests.helpers import register as register_party
 from ocpi_hub.api.authentication import encode_token
-from tests.party import OcpiParty
+from ocpi_party.party import OcpiParty
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ("2.2.1", "2.3.0")

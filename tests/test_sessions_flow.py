@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Delivery, Platform
 from sessions.models import Session
 from sessions.tests.charging import (
@@ -21,7 +22,6 @@ from sessions.tests.charging import (
     without,
 )
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

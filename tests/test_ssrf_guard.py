@@ -9,10 +9,10 @@ import socket
 import pytest
 import requests
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Platform
 from parties.services.credentials import platform_invite
 from parties.urlguard import url_is_refused
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,11 +17,11 @@ from locations.tests.helpers import (
     tariff,
     ts,
 )
+from ocpi_party.party import OcpiParty
 from parties.models import Delivery
 from parties.services.drain import delivery_attempt
 from tariffs.models import Tariff
 from tests.ocpi_schema import example_names, example_path, requires_examples
-from tests.party import OcpiParty
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

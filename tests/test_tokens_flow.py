@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from ocpi_party.party import OcpiParty, Recorded, envelope
 from parties.models import ConnectionStatus, Delivery, DeliveryStatus, Platform
 from parties.services.credentials import platform_invite
 from tests.ocpi_schema import example_path, requires_examples, requires_openapi, validate_object
-from tests.party import OcpiParty, Recorded, envelope
 from tokens.models import Token
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -119,7 +119,7 @@ def _hop(platform: Platform, routing: RoutingHeaders, uid: str, token_type: str)
     return _Hop(
         forward=forwarding.Hop(cpo_party, emsp_party, emsp, url, f"eMSP {emsp_party}"),
         version=emsp.version,
-        lenient=emsp.strictness == "lenient",
+        lenient=emsp.is_lenient,
     )
 
 

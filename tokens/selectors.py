@@ -7,13 +7,11 @@ from django.db.models import Q, QuerySet
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.api.wire_common import TOKEN_TYPE_221_VALUES, V221
 from ocpi_hub.exceptions import InvalidParameters, NotFound
+from ocpi_hub.push import CPO_ROLES, EMSP_ROLES
 from parties import policy
 from parties.models import Platform
 from parties.tenancy import require_own_party
 from tokens.models import Token
-
-EMSP_ROLES = ("EMSP",)
-CPO_ROLES = ("CPO",)
 
 
 def token_owner(uid: str, token_type: str | None = None) -> PartyRef | None:

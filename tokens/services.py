@@ -30,6 +30,7 @@ from parties.selectors import receivers_for
 from parties.services.delivery import delivery_broadcast, delivery_enqueue
 from parties.tenancy import require_matching_body, require_own_party
 from tokens import wire
+from tokens.lock_objects import token_lock
 from tokens.models import Token
 from tokens.selectors import CPO_ROLES, EMSP_ROLES
 
@@ -109,13 +110,13 @@ def token_put(
     doc = wire.parse_token(version, _check_body(ref, owner, payload, token_type), lenient=lenient)
     doc.update(country_code=owner[0], party_id=owner[1])
     with transaction.atomic():
-        token = _lock(owner, ref.uid, token_type)
+        token = token_lock(owner, ref.uid, token_type)
         if token is None:
             created = _create(platform, doc, target)
             if created is not None:
                 _broadcast(created, correlation_id)
                 return TokenChange(created, created=True, changed=True)
-            token = _lock(owner, ref.uid, token_type)  # created concurrently meanwhile
+            token = token_lock(owner, ref.uid, token_type)  # created concurrently meanwhile
             if token is None:
                 raise ServerError("The token was created and removed concurrently; retry the PUT")
         return _update(token, platform, doc, correlation_id, target)
@@ -139,19 +140,11 @@ def token_patch(
     if patch.get("last_updated") is None:
         raise InvalidParameters("last_updated: required in every PATCH")
     with transaction.atomic():
-        token = _lock(owner, ref.uid, token_type)
+        token = token_lock(owner, ref.uid, token_type)
         if token is None:
             raise NotFound(f"Unknown token {owner[0]}/{owner[1]}/{ref.uid} of type {token_type}: PUT it first")
         doc = wire.parse_token(version, {**token.document, **patch}, lenient=lenient)
         return _update(token, platform, doc, correlation_id, target)
-
-
-def _lock(owner: tuple[str, str], uid: str, token_type: str) -> Token | None:
-    return (
-        Token.objects.select_for_update()
-        .filter(country_code=owner[0], party_id=owner[1], uid_key=uid.upper(), type=token_type)
-        .first()
-    )
 
 
 def _columns(doc: dict[str, Any], target: Target) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class TokenReceiverApi(FunctionalApi):
             "ref": ref,
             "payload": request.data,
             "lenient": self.lenient(request),
-            "correlation_id": getattr(request, "ocpi_correlation_id", ""),
+            "correlation_id": self.correlation_id(request),
             "routing": self.routing(request),
         }
 
@@ -108,6 +108,6 @@ class TokenAuthorizeApi(ForwardingApi):
             token_type=request.query_params.get("type"),
             payload=request.data,
             routing=self.routing(request),
-            correlation_id=getattr(request, "ocpi_correlation_id", ""),
+            correlation_id=self.correlation_id(request),
         )
         return relayed_response(relayed)

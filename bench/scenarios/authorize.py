@@ -18,7 +18,7 @@ from bench.parties import handshake, started, suspend
 from bench.payloads import location_references, now_text, token
 from bench.procs import Measure
 from bench.scenarios.base import Scenario
-from tests.party import OcpiParty, Recorded, auth_header, envelope
+from ocpi_party.party import OcpiParty, Recorded, auth_header, envelope
 
 UID = "BENCHAUTH0000001"
 

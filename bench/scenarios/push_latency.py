@@ -26,7 +26,7 @@ from bench.parties import handshake, started, suspend
 from bench.payloads import LocationTemplate
 from bench.procs import Measure
 from bench.scenarios.base import Scenario, applied
-from tests.party import OcpiParty
+from ocpi_party.party import OcpiParty
 
 
 class PushLatency(Scenario):

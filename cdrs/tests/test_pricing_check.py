@@ -18,20 +18,19 @@ from cdrs.selectors import cdr_warning_summary
 from cdrs.services import cdr_create
 from locations.models import Location
 from ocpi_hub.exceptions import InvalidParameters
-from parties.models import ConnectionStatus, Platform, PlatformRole
+from parties.models import Platform
 from sessions.tests.charging import EMSP_X, cdr_body, cdr_tariff, period, price
 from tariffs.models import TariffVersion
 from tariffs.services import tariff_put
+from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def cpo() -> Platform:
-    platform = Platform.objects.create(name="CPO A", status=ConnectionStatus.CONNECTED, version="2.2.1")
-    PlatformRole.objects.create(platform=platform, role="CPO", country_code="NL", party_id="CPA")
-    emsp = Platform.objects.create(name="eMSP X", status=ConnectionStatus.CONNECTED, version="2.3.0")
-    PlatformRole.objects.create(platform=emsp, role="EMSP", country_code=EMSP_X["country_code"], party_id="EMX")
+    platform = party_platform("CPO A", "CPO", "NL", "CPA", token_out="")
+    party_platform("eMSP X", "EMSP", EMSP_X["country_code"], "EMX", version="2.3.0", token_out="")
     return platform
 
 

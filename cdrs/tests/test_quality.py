@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cdrs.quality import (
+from cdrs.wire import parse_cdr
+from ocpi_hub.exceptions import InvalidParameters
+from sessions.quality import (
     CATALOG,
     ERROR,
     WARNING,
@@ -22,8 +24,6 @@ from cdrs.quality import (
     error_record_issues,
     session_report,
 )
-from cdrs.wire import parse_cdr
-from ocpi_hub.exceptions import InvalidParameters
 from sessions.tests.charging import cdr_body, period, price, session_body, without
 from sessions.wire import parse_session
 

@@ -10,15 +10,14 @@ from django.utils import timezone
 
 from chargingprofiles.models import ChargingProfileRelay
 from commands.models import CommandRelay, CommandResultRecord
-from parties.models import ConnectionStatus, Platform
+from parties.models import Platform
+from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db
 
 
 def _platform(name: str, role: str, party_id: str) -> Platform:
-    platform = Platform.objects.create(name=name, status=ConnectionStatus.CONNECTED, version="2.2.1")
-    platform.roles.create(role=role, country_code="NL", party_id=party_id, business_details={"name": name})
-    return platform
+    return party_platform(name, role, "NL", party_id, business_details={"name": name}, token_out="")
 
 
 def _relay(emsp: Platform, cpo: Platform, command: str, outcome: str) -> CommandRelay:

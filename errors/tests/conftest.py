@@ -13,7 +13,7 @@ import pytest
 
 from errors.catalog import catalog_entries, catalog_sync
 from errors.models import ErrorRecord, MrecCode
-from errors.tests.helpers import make_location, make_platform, make_session, sessions_installed
+from errors.tests.helpers import make_location, make_platform, make_session
 from ocpi_hub.api.datetimes import format_datetime
 
 PERIOD_START = datetime(2024, 5, 1, tzinfo=UTC)
@@ -120,10 +120,9 @@ def reliability_data(db) -> dict[str, Any]:
     make_record(cpo, "R6", b, "CX019", 1, 48, None)
     make_record(cpo, "R7", a, "CX019", 7, 32, 37)
     make_record(cpb, "R8", d, "CX013", 4, 5, None)
-    if sessions_installed():
-        make_session(cpo, emsp, "S1", location_id="LOC1", kwh=10.0, start=h(2))
-        make_session(cpo, emsp, "S2", location_id="LOC1", kwh=0.0, start=h(9))
-        make_session(cpo, emsp, "S3", location_id="LOC2", kwh=5.5, start=h(20))
-        make_session(cpb, emsp, "S4", location_id="LOC9", kwh=0.0, start=h(40), country_code="DE", party_id="CPB")
-        make_session(cpo, emsp, "S5", location_id="LOC1", kwh=3.0, start=h(-5))  # before the period
+    make_session(cpo, emsp, "S1", location_id="LOC1", kwh=10.0, start=h(2))
+    make_session(cpo, emsp, "S2", location_id="LOC1", kwh=0.0, start=h(9))
+    make_session(cpo, emsp, "S3", location_id="LOC2", kwh=5.5, start=h(20))
+    make_session(cpb, emsp, "S4", location_id="LOC9", kwh=0.0, start=h(40), country_code="DE", party_id="CPB")
+    make_session(cpo, emsp, "S5", location_id="LOC1", kwh=3.0, start=h(-5))  # before the period
     return {"cpo": cpo, "cpb": cpb, "emsp": emsp}

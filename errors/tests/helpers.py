@@ -6,11 +6,10 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
-
-from errors.extension import MODULE
-from parties.models import ConnectionStatus, Endpoint, Platform
+from parties.extension import MODULE
+from parties.models import Platform
 from parties.tokens import hash_token
+from tests.factories import EndpointFactory, party_platform
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CPO = ("NL", "CPO")
@@ -35,19 +34,19 @@ def make_platform(
     version: str = "2.2.1",
 ) -> Platform:
     """A connected platform with one role; ``token-<name>`` authenticates it; opted-in = lists chargex-errors."""
-    platform = Platform.objects.create(
-        name=name,
-        status=ConnectionStatus.CONNECTED,
+    platform = party_platform(
+        name,
+        role,
+        country_code,
+        party_id,
+        business_details={"name": name},
         version=version,
         token_out=f"out-{name}",
         token_in_hash=hash_token(f"token-{name}"),
         versions_url=f"https://{name}.example/versions",
     )
-    platform.roles.create(role=role, country_code=country_code, party_id=party_id, business_details={"name": name})
     if opted_in:
-        Endpoint.objects.create(
-            platform=platform, identifier=MODULE, role="RECEIVER", url=f"https://{name}.example/{MODULE}"
-        )
+        EndpointFactory(platform=platform, identifier=MODULE, url=f"https://{name}.example/{MODULE}")
     return platform
 
 
@@ -90,10 +89,6 @@ def make_location(
     for uid in evses:
         Evse.objects.create(location=location, uid=uid, uid_key=uid.upper(), status="AVAILABLE", last_updated=at())
     return location
-
-
-def sessions_installed() -> bool:
-    return apps.is_installed("sessions")
 
 
 def make_session(

@@ -13,16 +13,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from errors.catalog import CATALOG_PATH, catalog_entries
-from errors.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, platform_opted_in, strip_extension_fields
 from errors.management.commands.build_mrec_catalog import DEFAULT_SOURCE, DESCRIPTIONS
 from errors.models import ErrorRecord, MrecCode
 from errors.outbound import render_error_record_delivery
 from errors.services import RecordRef, error_record_put
-from errors.tests.helpers import make_location, make_platform, make_session, record_body, sessions_installed
+from errors.tests.helpers import make_location, make_platform, make_session, record_body
+from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, platform_opted_in, strip_extension_fields
 from parties.models import Delivery, Endpoint
 
 EXPECTED_CODES = [f"CX{number:03d}" for number in range(1, 27)]
-requires_source = pytest.mark.skipif(not DEFAULT_SOURCE.is_file(), reason="../shared/chargex/mrec.json not present")
+requires_source = pytest.mark.usefixtures("needs_shared_mrec")  # ../shared/chargex/mrec.json
 
 
 # --- catalog --------------------------------------------------------------------------------------------------
@@ -137,7 +137,6 @@ def test_renderer_sends_nothing_to_a_platform_that_stopped_opting_in(cpo):
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(not sessions_installed(), reason="the sessions app (ocpi_sessions) is not installed yet")
 def test_private_record_travels_from_the_cpo_to_that_emsp_only(cpo):
     owner = make_platform("a", "EMSP", "NL", "EMA", opted_in=True)
     other = make_platform("b", "EMSP", "BE", "EMB", opted_in=True)

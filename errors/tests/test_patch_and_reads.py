@@ -9,7 +9,7 @@ import pytest
 
 from errors.models import ErrorRecord
 from errors.services import RecordRef, error_record_put
-from errors.tests.helpers import auth, make_location, make_platform, make_session, record_body, sessions_installed, ts
+from errors.tests.helpers import auth, make_location, make_platform, make_session, record_body, ts
 from parties.models import Delivery
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,6 @@ def test_sender_get_lists_only_what_is_routed_to_the_caller(client, cpo):
     assert client.get(SENDER.format(version="2.2.1"), **auth("cpo")).json()["data"] == []
 
 
-@pytest.mark.skipif(not sessions_installed(), reason="the sessions app (ocpi_sessions) is not installed yet")
 def test_session_linked_record_reaches_only_that_sessions_emsp(client, cpo):
     owner = make_platform("a", "EMSP", "NL", "EMA", opted_in=True)
     make_platform("b", "EMSP", "BE", "EMB", opted_in=True)
@@ -159,7 +158,6 @@ def test_session_linked_record_reaches_only_that_sessions_emsp(client, cpo):
     assert ids == {"a": ["ERR1", "ERR2"], "b": ["ERR2"]}
 
 
-@pytest.mark.skipif(not sessions_installed(), reason="the sessions app (ocpi_sessions) is not installed yet")
 def test_session_linked_record_of_a_non_opted_emsp_goes_nowhere(cpo):
     owner = make_platform("plain", "EMSP", "NL", "EMA")
     make_platform("b", "EMSP", "BE", "EMB", opted_in=True)

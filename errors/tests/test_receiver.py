@@ -15,7 +15,6 @@ from errors.tests.helpers import (
     make_platform,
     make_session,
     record_body,
-    sessions_installed,
     ts,
 )
 from parties.models import Delivery
@@ -193,7 +192,6 @@ def test_unknown_cdr_is_rejected(client, cpo):
     assert_rejected(push(client, record_body(cdr_id="CDR9")), "cdr_id")
 
 
-@pytest.mark.skipif(not sessions_installed(), reason="the sessions app (ocpi_sessions) is not installed yet")
 def test_session_must_exist_for_that_cpo(client, cpo):
     emsp = make_platform("emsp2", "EMSP", "BE", "EMB", opted_in=True)
     assert_rejected(push(client, record_body(session_id="S1")), "session_id")

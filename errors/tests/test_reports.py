@@ -10,12 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from errors.tests.helpers import sessions_installed
-
 HOUR = 3600
-needs_sessions = pytest.mark.skipif(
-    not sessions_installed(), reason="the sessions app (ocpi_sessions) is not installed"
-)
 
 
 def report(*extra: str, figure: str) -> list[list[str]]:
@@ -79,7 +74,6 @@ def test_top_evses(reliability_data):
     ]
 
 
-@needs_sessions
 def test_session_success(reliability_data):
     assert report(figure="session_success_cpo") == [
         ["cpo", "sessions", "with_energy", "success_rate", "with_error", "error_rate"],

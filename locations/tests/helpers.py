@@ -7,10 +7,10 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ocpi_party.party import OcpiParty
 from parties.models import Platform
 from parties.services.credentials import platform_invite
-from tests.ocpi_schema import SHARED_OPENAPI_AVAILABLE, validate_object
-from tests.party import OcpiParty
+from tests.ocpi_schema import REQUIRE_SHARED, SHARED_OPENAPI_AVAILABLE, need_shared, validate_object
 
 CPO_ROLE = {"role": "CPO", "country_code": "NL", "party_id": "CPO", "business_details": {"name": "Charge NL"}}
 OTHER_CPO_ROLE = {"role": "CPO", "country_code": "DE", "party_id": "CPB", "business_details": {"name": "Charge DE"}}
@@ -122,10 +122,13 @@ def tariff(tariff_id: str = "T1", *, version: str = "2.3.0", owner: dict | None 
 
 
 def assert_official(version: str, schema_name: str, payload: Any) -> None:
-    """Validate against the official OpenAPI of ``version`` when ../shared is present (else only shape)."""
+    """Validate against the official OpenAPI of ``version`` when ../shared is present (else only the shape: the
+    rest of the test still runs); with OCPI_HUB_REQUIRE_SHARED=1 a missing ../shared fails the test."""
     assert isinstance(payload, dict), payload
     if SHARED_OPENAPI_AVAILABLE:
         validate_object(version, schema_name, payload)
+    elif REQUIRE_SHARED:
+        need_shared(False, "../shared/ocpi/openapi")
 
 
 def apply_push(state: dict[str, dict], path: str, body: dict) -> None:

@@ -13,9 +13,10 @@ from locations.selectors import location_list_published, location_published_get
 from locations.tests.helpers import CPO_ROLE, connector, evse, location, location_230, ts
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import InvalidParameters, NotFound
-from parties.models import Delivery, Endpoint, Platform, PlatformRole
+from parties.models import Delivery, Platform, PlatformRole
 from tariffs.models import Tariff
 from tariffs.services import tariff_put
+from tests.factories import EndpointFactory, party_platform
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +31,9 @@ def make_platform(
     status: str = "CONNECTED",
     modules: tuple[str, ...] = ("locations", "tariffs"),
 ) -> Platform:
-    platform = Platform.objects.create(name=name, status=status, version=version, token_out=f"token-{name}")
-    PlatformRole.objects.create(platform=platform, role=role, country_code=cc, party_id=pid)
+    platform = party_platform(name, role, cc, pid, version=version, status=status)
     for module in modules:
-        Endpoint.objects.create(
-            platform=platform, identifier=module, role="RECEIVER", url=f"http://127.0.0.1:9/{name}/{version}/{module}/"
-        )
+        EndpointFactory(platform=platform, identifier=module, url=f"http://127.0.0.1:9/{name}/{version}/{module}/")
     return platform
 
 

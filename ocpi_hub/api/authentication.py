@@ -57,7 +57,7 @@ def encode_token(token: str, *, raw: bool = False) -> str:
 
 
 def header_token(request: Request) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
+    header: str = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "token" or not value.strip():
         return None

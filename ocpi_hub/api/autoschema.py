@@ -146,7 +146,7 @@ _PATH_PARAMETERS: dict[str, tuple[Schema, str]] = {
 _PATH_PARAMETERS |= {"cc": _PATH_PARAMETERS["country_code"], "pid": _PATH_PARAMETERS["party_id"]}
 
 
-def _key_kind(mapping: dict) -> str | None:
+def _key_kind(mapping: dict[Any, Any]) -> str | None:
     """What a declaration dict is keyed by: ``version``, ``method`` or ``path`` (parameter); None if mixed."""
     keys = list(mapping)
     if all(isinstance(key, str) and key.upper() in _METHODS for key in keys):
@@ -279,7 +279,7 @@ class OcpiAutoSchema(AutoSchema):
 
     # --- request and response bodies -------------------------------------------------------------------
 
-    def _pick(self, declaration: dict, attribute: str) -> Any:
+    def _pick(self, declaration: dict[Any, Any], attribute: str) -> Any:
         kind = _key_kind(declaration)
         if kind is None:
             warn(f'{self.method} {self.path}: "{attribute}" mixes versions, methods and path parameters as keys')

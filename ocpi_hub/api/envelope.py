@@ -11,7 +11,7 @@ from ocpi_hub.api.datetimes import format_datetime, utc_now
 _OMIT = object()
 
 
-def envelope(data: Any = _OMIT, *, status_code: int = 1000, status_message: str | None = None) -> dict:
+def envelope(data: Any = _OMIT, *, status_code: int = 1000, status_message: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if data is not _OMIT and data is not None:
         body["data"] = data

@@ -20,6 +20,11 @@ def _header_id(request: HttpRequest, name: str) -> str:
     return value if _SAFE_ID.match(value) else str(uuid.uuid4())
 
 
+def correlation_id(request: object) -> str:
+    """The X-Correlation-ID of a request this middleware saw ("" for one it did not)."""
+    return str(getattr(request, "ocpi_correlation_id", ""))
+
+
 class OcpiRequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

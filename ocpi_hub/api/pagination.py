@@ -67,7 +67,7 @@ def page_request(request: Request) -> PageRequest:
     )
 
 
-def _rows_by_key(queryset: QuerySet, keys: list[Any]) -> list[Any]:
+def _rows_by_key(queryset: QuerySet[Any], keys: list[Any]) -> list[Any]:
     """The rows of ``keys`` in that order, by primary key only (keeping select_related/only of ``queryset``):
     repeating the list's filters and ordering could make the planner walk the whole ordered index again."""
     rows = queryset.model._base_manager.filter(pk__in=keys)
@@ -80,7 +80,7 @@ def _rows_by_key(queryset: QuerySet, keys: list[Any]) -> list[Any]:
 class OcpiPagination(BasePagination):
     """Pages a queryset ordered by (last_updated, pk). The view passes rendered items."""
 
-    def paginate(self, queryset: QuerySet, request: Request, field: str = "last_updated") -> tuple[list[Any], int]:
+    def paginate(self, queryset: QuerySet[Any], request: Request, field: str = "last_updated") -> tuple[list[Any], int]:
         page = page_request(request)
         self.page, self.request = page, request
         if page.date_from is not None:
@@ -108,7 +108,7 @@ class OcpiPagination(BasePagination):
         base = settings.OCPI_HUB_BASE_URL.rstrip("/") + self.request.path
         return f"{base}?{urlencode(params)}"
 
-    def get_paginated_response_schema(self, schema: dict) -> dict:
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {
             "type": "object",
             "required": ["status_code", "timestamp"],
@@ -120,8 +120,8 @@ class OcpiPagination(BasePagination):
             },
         }
 
-    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
-        def param(name: str, schema: dict, description: str) -> dict:
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        def param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
             return {
                 "name": name,
                 "in": "query",

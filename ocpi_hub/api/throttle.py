@@ -30,7 +30,7 @@ def client_address(request: HttpRequest) -> str:
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if len(forwarded) < proxies:
         return remote
-    return forwarded[-proxies]
+    return str(forwarded[-proxies])
 
 
 def login_client_ip(request: HttpRequest) -> str | None:

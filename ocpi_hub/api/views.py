@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from ocpi_hub.api.autoschema import OcpiPathVersioning
 from ocpi_hub.api.envelope import ocpi_response
+from ocpi_hub.api.middleware import correlation_id
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.exceptions import InvalidParameters
 
@@ -42,7 +43,11 @@ class OcpiApi(APIView):
 
     def lenient(self, request: Request) -> bool:
         """Whether the caller is set to lenient parsing (non-UTC offsets converted, not rejected)."""
-        return self.caller(request).strictness == "lenient"
+        return bool(self.caller(request).is_lenient)
+
+    def correlation_id(self, request: Request) -> str:
+        """The request's X-Correlation-ID (given or created by the middleware), carried into its deliveries."""
+        return correlation_id(request)
 
 
 class FunctionalApi(OcpiApi):

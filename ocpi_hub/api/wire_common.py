@@ -76,7 +76,7 @@ class BusinessDetails221(WireModel):
 
 
 class BusinessDetails230(BusinessDetails221):
-    logo: Image230 | None = None  # type: ignore[assignment]
+    logo: Image230 | None = None
 
 
 class GeoLocation(WireModel):

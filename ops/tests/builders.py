@@ -8,12 +8,13 @@ from django.utils import timezone
 
 from cdrs.models import Cdr
 from errors.models import ErrorRecord
-from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform
+from parties.models import Delivery, DeliveryAttempt, DeliveryStatus, Platform
 from sessions.models import Session
+from tests.factories import PlatformFactory
 
 
 def platform(name: str, **fields: object) -> Platform:
-    return Platform.objects.create(name=name, status=fields.pop("status", ConnectionStatus.CONNECTED), **fields)
+    return PlatformFactory(name=name, token_out="", version="", **fields)
 
 
 def delivery(

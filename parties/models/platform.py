@@ -36,6 +36,9 @@ class Strictness(models.TextChoices):
     STRICT = "strict", "Strict (quality warnings rejected)"
 
 
+DEFAULT_RENDER_VERSION = "2.2.1"  # what a platform without a negotiated version is sent
+
+
 class Platform(models.Model):
     """One OCPI platform (a CPO/eMSP backend or another hub), serving one or more roles."""
 
@@ -80,6 +83,16 @@ class Platform(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_lenient(self) -> bool:
+        """Whether the platform is set to lenient parsing (non-UTC offsets converted, not rejected)."""
+        return self.strictness == Strictness.LENIENT
+
+    @property
+    def render_version(self) -> str:
+        """The OCPI version the hub renders pushes to this platform in (2.2.1 until the handshake set one)."""
+        return self.version or DEFAULT_RENDER_VERSION
 
     @property
     def is_suspended(self) -> bool:

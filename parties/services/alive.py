@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from parties import client
+from parties.lock_objects import platform_lock
 from parties.models import ConnectionStatus, Platform
 from parties.services.clientinfo import platform_set_status
 
@@ -34,7 +35,7 @@ def platform_check_alive(*, platform: Platform) -> bool:
         alive = False
     now = timezone.now()
     with transaction.atomic():
-        platform = Platform.objects.select_for_update().get(pk=platform.pk)
+        platform = platform_lock(platform.pk)
         if platform.status not in (ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE):
             return alive
         platform.last_alive_check_at = now

@@ -337,7 +337,7 @@ def _send_hub_credentials(platform: Platform, *, peer: PeerVersion, method: str,
     return platform
 
 
-def _post_credentials(platform: Platform, method: str, url: str, token: str, body: dict, version: str) -> Any:
+def _post_credentials(platform: Platform, method: str, url: str, token: str, body: dict[str, Any], version: str) -> Any:
     try:
         reply = client.call(method, url, token=token, raw_token=not platform.token_base64, body=body)
     except client.TransportError as exc:

@@ -15,12 +15,12 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from ocpi_hub.db import Rows, Statement, execute_together
-from parties import policy
+from parties import policy, rows
 from parties.models import (
     ConnectionStatus,
     Delivery,
@@ -53,7 +53,7 @@ def enqueue_statement(
 ) -> Statement:
     """``delivery_enqueue`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its rows
     to ``deliveries_queued``."""
-    return _queue_statement(_FOR_ONE, [receiver_id], module, object_key, target, correlation_id)
+    return _queue_statement(rows.ONE_RECEIVER, [receiver_id], module, object_key, target, correlation_id, "")
 
 
 def delivery_broadcast(**object_and_receivers: Any) -> int:
@@ -72,25 +72,26 @@ def broadcast_statement(
     exclude: Platform | None,
     target: str = "",
     correlation_id: str = "",
-    condition: str = "",
+    only_if: str = "",
     owner: policy.Party | None = None,
     owner_side: str = policy.CPO,
 ) -> Statement:
     """``delivery_broadcast`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its
-    rows to ``deliveries_queued``. ``condition``: SQL ("AND ...") added to the receivers' WHERE clause.
-    ``owner``: the party owning the object (on ``owner_side`` of roaming agreements); under the routing
-    policy ``agreements`` only receivers with an active agreement with it are selected, in the same
-    statement (``parties.policy.broadcast_condition``); under ``open`` nothing is added."""
-    where = _FOR_BROADCAST.format(roles=", ".join(["%s"] * len(roles))) + f" {condition}"
+    rows to ``deliveries_queued``. ``only_if``: queue nothing unless the statement of that name (same call)
+    applied (``ocpi_hub.db.Statement.only_if``). ``owner``: the party owning the object (on ``owner_side`` of
+    roaming agreements); under the routing policy ``agreements`` only receivers with an active agreement with
+    it are selected, in the same statement (``parties.policy.broadcast_condition``); under ``open`` nothing
+    is added."""
     # OFFLINE receivers keep receiving rows: they are registered, only not answering; their queue waits (and
     # its circuit breaker probes) until they do, so they miss nothing.
+    where = rows.broadcast_receivers(len(roles))
     params = [*RECEIVING, module, InterfaceRole.RECEIVER, *roles, exclude.pk if exclude else 0]
     if owner is not None and policy.enforced():
         agreed, agreed_params = policy.broadcast_condition(
             module=module, owner=owner, owner_side=owner_side, receiver_roles=roles
         )
         where, params = f"{where} {agreed}", [*params, *agreed_params]
-    return _queue_statement(where, params, module, object_key, target, correlation_id)
+    return _queue_statement(where, params, module, object_key, target, correlation_id, only_if)
 
 
 def deliveries_queued(rows: Rows) -> int:
@@ -101,47 +102,19 @@ def deliveries_queued(rows: Rows) -> int:
     return len(rows)
 
 
-# The outbox insert (ingest hot path, bench B/E1). Written as SQL that PostgreSQL and SQLite both run: the
-# ORM would need a lookup of the receivers, then an INSERT (in a savepoint) per receiver. A row already
-# pending for the same (receiver, module, object) takes the change instead (the partial unique index
-# one_pending_delivery_per_object); its target becomes the common parent of the two sub-objects
-# (targets are "", "<evse>" or "<evse>/<connector>"; ``parent`` is the new target's parent).
-_QUEUE = """
-INSERT INTO parties_delivery (receiver_id, module, object_key, target, status, attempts, next_attempt_at,
-    queued_at, correlation_id, last_error, created_at, updated_at)
-SELECT platform.id, %s, %s, %s, 'pending', 0, %s, %s, %s, '', %s, %s
-FROM parties_platform platform
-WHERE {where}
-ON CONFLICT (receiver_id, module, object_key) WHERE status = 'pending' DO UPDATE SET
-    target = CASE
-        WHEN parties_delivery.target = excluded.target THEN excluded.target
-        WHEN parties_delivery.target = '' OR excluded.target = '' THEN ''
-        WHEN substr(parties_delivery.target, 1, length(excluded.target) + 1) = excluded.target || '/'
-            THEN excluded.target
-        WHEN %s <> '' AND (parties_delivery.target = %s OR substr(parties_delivery.target, 1, length(%s) + 1) = %s)
-            THEN %s
-        ELSE ''
-    END,
-    updated_at = excluded.updated_at
-RETURNING id, receiver_id{notify}
-"""
-_FOR_ONE = "platform.id = %s"
-_FOR_BROADCAST = """platform.status IN (%s, %s)
-    AND EXISTS (SELECT 1 FROM parties_endpoint endpoint WHERE endpoint.platform_id = platform.id
-                AND endpoint.identifier = %s AND endpoint.role = %s)
-    AND EXISTS (SELECT 1 FROM parties_platformrole party WHERE party.platform_id = platform.id
-                AND party.role IN ({roles}))
-    AND platform.id <> %s"""
-
-
 def _queue_statement(
-    where: str, where_params: list, module: str, object_key: str, target: str, correlation_id: str
+    where: str, where_params: list[Any], module: str, object_key: str, target: str, correlation_id: str, only_if: str
 ) -> Statement:
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    parent = target.rpartition("/")[0]
-    params = [module, object_key, target, now, now, correlation_id[:100], now, now, *where_params]
-    params += [parent, parent, parent, f"{parent}/", parent]
-    return Statement(_QUEUE.format(where=where, notify=dispatch.notify_returning()), params, returning=True)
+    return rows.queue_statement(
+        receivers=where,
+        receiver_params=where_params,
+        module=module,
+        object_key=object_key,
+        target=target,
+        correlation_id=correlation_id,
+        notify=dispatch.notify_returning(),
+        only_if=only_if,
+    )
 
 
 def deliveries_sweep(*, limit: int = 1000) -> int:

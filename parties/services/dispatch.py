@@ -25,6 +25,7 @@ import threading
 import zlib
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, connections
@@ -140,7 +141,7 @@ class OutboxListener(threading.Thread):
         finally:
             listen.close()
 
-    def _batch(self, listen) -> set[int]:  # noqa: ANN001 - a psycopg connection
+    def _batch(self, listen: Any) -> set[int]:  # a psycopg connection
         """The receiver ids of the notifications that arrive within a poll: one wake for all of them."""
         ids: set[int] = set()
         for notification in listen.notifies(timeout=POLL_SECONDS, stop_after=1):

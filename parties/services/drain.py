@@ -28,7 +28,9 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from parties import client, outbound, rows
+from parties.lock_objects import pending_sibling_lock
 from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform, ReceiverQueue
+from parties.rows import common_target
 from parties.services import dispatch
 
 logger = logging.getLogger(__name__)
@@ -481,7 +483,7 @@ def backoff_seconds(attempts: int) -> float:
         settings.OCPI_HUB_DELIVERY_BACKOFF_MAX,
         settings.OCPI_HUB_DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0),
     )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not crypto
 
 
 def _retry_or_die(result: Result, now: datetime) -> str:
@@ -503,14 +505,7 @@ def _retry_or_die(result: Result, now: datetime) -> str:
 def merge_into_pending(delivery: Delivery, *, completed_at: datetime, error: str = "") -> bool:
     """If the object of ``delivery`` has another pending row, that row takes this one's change: its target
     is widened to cover both, and this row becomes superseded. Call in a transaction."""
-    sibling = (
-        Delivery.objects.select_for_update()
-        .filter(
-            receiver_id=delivery.receiver_id, module=delivery.module, object_key=delivery.object_key, status=PENDING
-        )
-        .exclude(pk=delivery.pk)
-        .first()
-    )
+    sibling = pending_sibling_lock(delivery)
     if sibling is None:
         return False
     widened = common_target(sibling.target, delivery.target)
@@ -520,17 +515,6 @@ def merge_into_pending(delivery: Delivery, *, completed_at: datetime, error: str
         status=DeliveryStatus.SUPERSEDED, lease_until=None, completed_at=completed_at, last_error=error[:500]
     )
     return True
-
-
-def common_target(first: str, second: str) -> str:
-    """The narrowest target covering both ("", "<evse>" or "<evse>/<connector>"): what the outbox insert
-    keeps when two changes of one object merge."""
-    common = []
-    for mine, theirs in zip(first.split("/"), second.split("/"), strict=False):
-        if not first or not second or mine != theirs:
-            break
-        common.append(mine)
-    return "/".join(common)
 
 
 def release_lost(delivery: Delivery) -> None:
@@ -550,7 +534,7 @@ def release_lost(delivery: Delivery) -> None:
 def probe_interval(failures: int) -> float:
     """Seconds to the next probe of a paused receiver: doubling from the base with each failed probe."""
     extra = max(failures - settings.OCPI_HUB_BREAKER_THRESHOLD, 0)
-    return min(settings.OCPI_HUB_BREAKER_PROBE_BASE * 2 ** min(extra, 20), settings.OCPI_HUB_BREAKER_PROBE_MAX)
+    return float(min(settings.OCPI_HUB_BREAKER_PROBE_BASE * 2 ** min(extra, 20), settings.OCPI_HUB_BREAKER_PROBE_MAX))
 
 
 def _breaker_update(queue: ReceiverQueue, results: list[Result]) -> None:

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, Platform
 from parties.tokens import hash_token
-from tests.party import OcpiParty
 
 TOKEN_OUT = "tok-out-0123456789-secret-value"
 CPO = {"role": "CPO", "country_code": "DE", "party_id": "CPA"}

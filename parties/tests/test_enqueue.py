@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from parties.models import Delivery, Endpoint, Platform, PlatformRole
+from parties.models import Delivery, Platform, PlatformRole
 from parties.selectors import receivers_for
 from parties.services.delivery import delivery_broadcast, delivery_enqueue
+from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db
 ROLES = ("EMSP", "NSP")
 
 
 def platform(name: str, role: str = "EMSP", *, status: str = "CONNECTED", modules=("locations",)) -> Platform:
-    created = Platform.objects.create(name=name, status=status, version="2.2.1", token_out=f"token-{name}")
-    PlatformRole.objects.create(platform=created, role=role, country_code="NL", party_id=name[:3].upper())
-    for module in modules:
-        Endpoint.objects.create(platform=created, identifier=module, role="RECEIVER", url=f"http://127.0.0.1:9/{name}")
-    return created
+    return party_platform(name, role, "NL", name[:3].upper(), receives=tuple(modules), status=status)
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ import copy
 import json
 from typing import Any
 
+from ocpi_party.party import OcpiParty
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.services.credentials import platform_invite
 from parties.services.drain import delivery_attempt
 from tests.ocpi_schema import example_path
-from tests.party import OcpiParty
 
 CPO_A: dict[str, Any] = {"role": "CPO", "country_code": "NL", "party_id": "CPA", "business_details": {"name": "CPO A"}}
 CPO_B: dict[str, Any] = {"role": "CPO", "country_code": "DE", "party_id": "CPB", "business_details": {"name": "CPO B"}}
@@ -151,7 +151,7 @@ def cdr_body(version: str = "2.2.1", *, cpo: dict[str, Any] = CPO_A, cdr_id: str
 
 
 class _PlatformStub:
-    """Just enough of a Platform for ``errors.extension.platform_opted_in`` (wire-level tests, no database)."""
+    """Just enough of a Platform for ``parties.extension.platform_opted_in`` (wire-level tests, no database)."""
 
     def __init__(self, opted_in: bool):
         self.opted_in = opted_in

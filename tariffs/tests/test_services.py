@@ -7,19 +7,19 @@ from pydantic import ValidationError
 
 from locations.tests.helpers import CPO_ROLE, tariff, ts
 from ocpi_hub.exceptions import InvalidParameters, NotFound
-from parties.models import Delivery, Endpoint, Platform, PlatformRole
+from parties.models import Delivery, Platform
 from tariffs import services
 from tariffs.models import Tariff
 from tariffs.outbound import render_tariff_delivery
 from tariffs.selectors import tariff_get_own, tariff_list_live, tariffs_for_sync
+from tests.factories import EndpointFactory, party_platform
 
 pytestmark = pytest.mark.django_db
 
 
 def make_platform(name: str, role: str, cc: str, pid: str, version: str = "2.2.1") -> Platform:
-    platform = Platform.objects.create(name=name, status="CONNECTED", version=version, token_out="t")
-    PlatformRole.objects.create(platform=platform, role=role, country_code=cc, party_id=pid)
-    Endpoint.objects.create(platform=platform, identifier="tariffs", role="RECEIVER", url=f"http://127.0.0.1:9/{name}")
+    platform = party_platform(name, role, cc, pid, version=version, token_out="t")
+    EndpointFactory(platform=platform, identifier="tariffs", url=f"http://127.0.0.1:9/{name}")
     return platform
 
 

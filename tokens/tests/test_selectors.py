@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import InvalidParameters
-from parties.models import ConnectionStatus, Platform
+from parties.models import Platform
+from tests.factories import party_platform
 from tokens.models import Token
 from tokens.selectors import token_list_for_cpo, token_owner
 from tokens.services import TokenRef, token_put
@@ -16,9 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _platform(name: str, role: str, country_code: str, party_id: str) -> Platform:
-    platform = Platform.objects.create(name=name, status=ConnectionStatus.CONNECTED, version="2.3.0")
-    platform.roles.create(role=role, country_code=country_code, party_id=party_id)
-    return platform
+    return party_platform(name, role, country_code, party_id, version="2.3.0", token_out="")
 
 
 def _put(platform: Platform, country_code: str, party_id: str, uid: str, token_type: str = "RFID") -> Token:

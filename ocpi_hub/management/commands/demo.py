@@ -3,7 +3,7 @@ data flows from one to the other through it.
 
 It needs the hub running with the same settings (`make run` in another terminal): the simulated parties
 talk to it over HTTP, and its Celery worker makes the pushes. The parties are the OCPI party servers of the
-test suite (``tests/party.py``), served on 127.0.0.1 by this process. At the end the hub suspends both
+test suite (``ocpi_party/party.py``), served on 127.0.0.1 by this process. At the end the hub suspends both
 platforms (their servers close with this process); platforms, objects and deliveries stay in the admin to look
 at. Running the demo again reactivates and reuses them.
 """
@@ -110,10 +110,8 @@ class Command(BaseCommand):
         parser.add_argument("--wait", type=float, default=30.0, help="Seconds to wait for each push (default 30).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            from tests.party import OcpiParty
-        except ImportError as exc:
-            raise CommandError("The demo uses the simulated parties of tests/party.py: run it in a checkout.") from exc
+        from ocpi_party.party import OcpiParty  # the simulated parties, shipped with the hub (not the tests')
+
         self.wait = options["wait"]
         hub_versions = versions.versions_url()
         self._check_hub(hub_versions)

@@ -3,7 +3,9 @@
 A platform opts in by listing the ``chargex-errors`` module with role RECEIVER in its version details.
 Opted-in platforms receive error records and the extension fields on Sessions and CDRs; every other
 platform gets plain OCPI. The sessions and cdrs apps call ``strip_extension_fields`` before rendering a
-document for a receiver.
+document for a receiver. It lives in ``parties`` (not in the errors app) so that every app may import it;
+the errors app plugs in the one read the others need, the error records a Session or CDR names
+(``register_error_record_reader``, from its ``AppConfig.ready``).
 
 ``credit_reference_id`` is a standard OCPI CDR field (2.2.1 and 2.3.0). The extension only adds a
 consistency check on it (it must name the CDR a credit CDR corrects), so it is listed with the extension
@@ -12,7 +14,8 @@ fields but is never stripped.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, get_args
 
 MODULE = "chargex-errors"
 EXTENSION_VERSION = "1.0"
@@ -33,6 +36,11 @@ STRIPPED_FIELDS: tuple[str, ...] = tuple(name for name in EXTENSION_FIELDS if na
 
 DIRECTIONS: tuple[str, ...] = ("IMPORT", "EXPORT", "BIDIRECTIONAL")
 
+# The schemes of an error code (extension §4), here once: the error records' wire model and column, and the
+# error summaries on Sessions and CDRs, all use it.
+ErrorScheme = Literal["MREC", "DIN_DKE_99003", "OCPP16", "VENDOR"]
+ERROR_SCHEMES: tuple[str, ...] = get_args(ErrorScheme)
+
 
 def platform_opted_in(platform: Any) -> bool:
     """Whether the platform lists chargex-errors RECEIVER in its version details (uses prefetched endpoints)."""
@@ -46,3 +54,21 @@ def strip_extension_fields(doc: dict[str, Any], platform: Any) -> dict[str, Any]
     if platform_opted_in(platform):
         return doc
     return {name: value for name, value in doc.items() if name not in STRIPPED_FIELDS}
+
+
+# (country_code, party_id, upper-cased record ids) -> {id: {scheme, code, severity}} of the stored records
+ErrorRecordReader = Callable[..., dict[str, dict[str, Any]]]
+_error_record_reader: ErrorRecordReader | None = None
+
+
+def register_error_record_reader(reader: ErrorRecordReader) -> None:
+    """Called by the errors app: ``reader(country_code=, party_id=, keys=)`` reads its stored error records."""
+    global _error_record_reader
+    _error_record_reader = reader
+
+
+def read_error_records(*, country_code: str, party_id: str, keys: set[str]) -> dict[str, dict[str, Any]] | None:
+    """The CPO's stored error records among ``keys``; None when no reader is registered (errors app absent)."""
+    if _error_record_reader is None:
+        return None
+    return _error_record_reader(country_code=country_code, party_id=party_id, keys=keys)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from locations.documents import Doc, timestamp
 from locations.models import Evse, EvseStatusChange, Location
 from ocpi_hub.api.datetimes import parse_datetime
-from ocpi_hub.db import Rows, Statement, execute_together, json_param, json_rows
+from ocpi_hub.db import ONLY_IF, Rows, Statement, execute_together, json_param, json_rows
 
 REMOVED = "REMOVED"
 FIELDS = ("uid", "evse_id", "status", "last_updated")
@@ -44,14 +44,14 @@ class EvseRowsChange:
         """Whether an EVSE is new (its row is created by ``finish``, after the statements)."""
         return bool(self.changed.keys() - self.existing)
 
-    def statements(self, condition: str = "") -> tuple[Statement | None, Statement | None]:
+    def statements(self, only_if: str = "") -> tuple[Statement | None, Statement | None]:
         """UPDATE of the changed rows (RETURNING the uid_key of each row found), INSERT of the history of
-        the rows that exist; None for either when there is nothing to write. ``condition``: SQL ("AND ...")
-        both statements add to their WHERE clause."""
+        the rows that exist; None for either when there is nothing to write. ``only_if``: both run only if
+        the statement of that name applied (``ocpi_hub.db.Statement.only_if``)."""
         if not self.changed:
             return None, None
-        history = _history_of_existing(self.location, self.history, condition)
-        return _update(self.location, self.changed, condition), history
+        history = _history_of_existing(self.location, self.history, only_if)
+        return _update(self.location, self.changed, only_if), history
 
     def finish(self, updated: Rows) -> None:
         """Create the rows the UPDATE did not find (EVSEs seen for the first time), then record their history:
@@ -103,14 +103,14 @@ _ENTRIES = {"uid_key": "text", "status": "text", "changed_at": "timestamp"}
 EVSE_TABLE = Evse._meta.db_table
 
 
-def _update(location: Location, rows: dict[str, Values], condition: str) -> Statement:
+def _update(location: Location, rows: dict[str, Values], only_if: str) -> Statement:
     sql = (
         f"UPDATE {EVSE_TABLE} SET uid = incoming.uid, evse_id = incoming.evse_id, status = incoming.status, "
         f"last_updated = incoming.last_updated FROM {json_rows('incoming', _CHANGED)} "
-        f"WHERE {EVSE_TABLE}.location_id = %s AND {EVSE_TABLE}.uid_key = incoming.uid_key {condition} "
+        f"WHERE {EVSE_TABLE}.location_id = %s AND {EVSE_TABLE}.uid_key = incoming.uid_key {ONLY_IF} "
         f"RETURNING {EVSE_TABLE}.uid_key"
     )
-    return Statement(sql, [json_param(_changed_rows(rows)), location.pk], returning=True)
+    return Statement(sql, [json_param(_changed_rows(rows)), location.pk], returning=True, only_if=only_if)
 
 
 def _changed_rows(rows: dict[str, Values]) -> list[dict[str, Any]]:
@@ -121,7 +121,7 @@ def _changed_rows(rows: dict[str, Values]) -> list[dict[str, Any]]:
 
 
 def _history_of_existing(
-    location: Location, history: dict[str, tuple[str, datetime]], condition: str
+    location: Location, history: dict[str, tuple[str, datetime]], only_if: str
 ) -> Statement | None:
     """History entries of the rows that exist before the push (the others are added by ``finish``)."""
     if not history:
@@ -130,9 +130,9 @@ def _history_of_existing(
     sql = (
         f"INSERT INTO {HISTORY_TABLE} (evse_id, status, changed_at, recorded_at) "
         f"SELECT evse.id, entry.status, entry.changed_at, %s FROM {EVSE_TABLE} evse "
-        f"JOIN {json_rows('entry', _ENTRIES)} ON entry.uid_key = evse.uid_key WHERE evse.location_id = %s {condition}"
+        f"JOIN {json_rows('entry', _ENTRIES)} ON entry.uid_key = evse.uid_key WHERE evse.location_id = %s {ONLY_IF}"
     )
-    return Statement(sql, [_adapt(timezone.now()), json_param(entries), location.pk])
+    return Statement(sql, [_adapt(timezone.now()), json_param(entries), location.pk], only_if=only_if)
 
 
 def _insert(location: Location, rows: dict[str, Values]) -> Statement:

@@ -5,8 +5,8 @@ than running them. Creating a Location (once per Location) still goes through th
 Two ways to keep concurrent pushes of one Location apart (``locations.services``):
 - locked: ``location_lock`` in a transaction, then the write (both databases);
 - optimistic, PostgreSQL only: ``location_read`` without a transaction notes the row version (``xmin``, which
-  every update of the row changes); ``location_update(version=...)`` writes only if the row still has that
-  version, and the push's other statements run only if it did (``APPLIED``), all in one statement.
+  every update of the row changes); ``location_update(row_version=...)`` writes only if the row still has that
+  version, and the push's other statements run only if it did (``only_if=SAVED``), all in one statement.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ UPDATE locations_location SET owner_id = %s, location_id = %s, location_key = %s
 WHERE id = %s
 """
 _READ = _LOCK.replace("SELECT id,", "SELECT xmin::text, id,")
-SAVED = "saved"  # the name of the versioned UPDATE in the push's statement
-APPLIED = f"AND EXISTS (SELECT 1 FROM {SAVED})"  # the condition of the push's other statements
+SAVED = "saved"  # the versioned UPDATE's name: the push's other statements run only if it applied (only_if)
 
 
 def location_lock(ref: LocationRef) -> Location | None:
@@ -79,11 +78,11 @@ def _location(ref: LocationRef, row: tuple[Any, ...]) -> Location:
 
 
 def location_update(
-    location: Location, *, owner_id: int, document: Doc, last_updated: datetime, version: str = ""
+    location: Location, *, owner_id: int, document: Doc, last_updated: datetime, row_version: str = ""
 ) -> Statement:
     """The UPDATE writing a Location's new document (and the columns derived from it); the instance is
-    updated at once, the statement is for ``ocpi_hub.db.execute_together``. With ``version`` (optimistic
-    push): only if the row still has that version, RETURNING its id as the CTE ``SAVED``."""
+    updated at once, the statement is for ``ocpi_hub.db.execute_together``. With ``row_version`` (optimistic
+    push, ``location_read``'s): only if the row still has that version, RETURNING its id as ``SAVED``."""
     location.owner_id = owner_id
     location.location_id = document["id"]
     location.location_key = document["id"].upper()
@@ -95,6 +94,6 @@ def location_update(
     adapt = connection.ops.adapt_datetimefield_value
     params: list[Any] = [owner_id, location.location_id, location.location_key, location.publish]
     params += [adapt(last_updated), prepared, adapt(location.updated_at), location.pk]
-    if version:
-        return Statement(_UPDATE + " AND xmin = %s::xid RETURNING id", [*params, version], True, SAVED)
+    if row_version:
+        return Statement(_UPDATE + " AND xmin = %s::xid RETURNING id", [*params, row_version], True, SAVED)
     return Statement(_UPDATE, params)

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from cdrs.quality import CATALOG, WARNING_CODES
 from ocpi_hub.admin import ReadOnlyAdmin
+from sessions.quality import CATALOG, WARNING_CODES
 
 
 class WarningCodeFilter(admin.SimpleListFilter):
