@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -118,7 +118,7 @@ def require_route(cpo: Party, emsp: Party, module: str) -> None:
 
 def broadcast_condition(
     *, module: str, owner: Party, owner_side: str, receiver_roles: Iterable[str]
-) -> tuple[str, list]:
+) -> tuple[str, list[Any]]:
     """SQL ("AND ...", params) for the WHERE clause over ``parties_platform platform`` of a broadcast of an
     object owned by ``owner`` (on ``owner_side`` of agreements): keep receivers holding a role of
     ``receiver_roles`` that has an active agreement with the owner. Empty under open."""

@@ -12,12 +12,12 @@ import pytest
 from cdrs.models import Cdr
 from conftest import Worker
 from locations.tests.helpers import location, tariff
+from ocpi_party.party import OcpiParty, envelope
 from parties.models import Delivery
 from parties.services.agreements import agreement_activate, agreement_create, agreement_suspend
 from parties.services.credentials import platform_invite
 from sessions.models import Session
 from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, cdr_body, cdr_token, register, session_body
-from ocpi_party.party import OcpiParty, envelope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
