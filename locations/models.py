@@ -20,6 +20,16 @@ class Location(models.Model):
     publish = models.BooleanField(default=True)
     last_updated = models.DateTimeField()
     document = models.JSONField(help_text="Canonical (2.3.0-shaped) Location with its EVSEs and Connectors.")
+    target = models.ForeignKey(
+        "parties.Platform",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="targeted_locations",
+        help_text="The one receiver the CPO's last Location PUT named in OCPI-to-* (a targeted push); empty: everyone.",
+    )
+    target_country_code = models.CharField(max_length=2, blank=True)
+    target_party_id = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,7 +14,9 @@ from locations.models import Location
 from locations.rows.location import location_find
 from locations.services import BROADCAST_ROLES, MODULE
 from locations.wire import render_evse
+from ocpi_hub.api.routing import PartyRef
 from parties import outbound
+from parties.client import Routing
 from parties.models import Delivery
 
 
@@ -48,8 +50,8 @@ def render_location_delivery(delivery: Delivery) -> outbound.Outbound | None:
     # A broadcast's receivers drained together read the Location, and render it per version, once.
     key = delivery.object_key
     location = outbound.shared((MODULE, key), lambda: _location(key))
-    if location is None:
-        return None
+    if location is None or (location.target_id is not None and location.target_id != delivery.receiver_id):
+        return None  # gone, or since pushed to another receiver only
     receiver, document = delivery.receiver, location.document
     version = receiver.render_version
     segments = _segments(document, delivery.target, version)
@@ -62,6 +64,12 @@ def render_location_delivery(delivery: Delivery) -> outbound.Outbound | None:
         return None
     url = outbound.receiver_url(receiver, MODULE, location.country_code, location.party_id, document["id"], *segments)
     routing = outbound.broadcast_routing(receiver, roles=BROADCAST_ROLES)
+    if location.target_id is not None:  # targeted push: party to party via the hub
+        owner, target = (
+            (location.country_code, location.party_id),
+            (location.target_country_code, location.target_party_id),
+        )
+        routing = Routing(sender=PartyRef(*owner), receiver=PartyRef(*target))
     return outbound.Outbound(method="PUT", url=url, body=body, routing=routing)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from locations.documents import LocationRef
 from locations.models import Location
@@ -30,7 +30,8 @@ def location_list_published(*, owner: PartyRef | None = None, visible_to: Platfo
     """Published Locations (of one owner when given), for the paginated sender GET. With ``visible_to``: only
     those of CPOs the routing policy lets that platform see (``parties.policy``; everyone's under open)."""
     queryset = Location.objects.filter(publish=True)
-    if visible_to is not None:
+    if visible_to is not None:  # a Location pushed to one receiver only (targeted push) is that receiver's
+        queryset = queryset.filter(Q(target__isnull=True) | Q(target=visible_to))
         queryset = policy.filter_visible(queryset, visible_to, module="locations", viewer_side=policy.EMSP)
     if owner is not None:
         queryset = queryset.filter(country_code=owner.country_code, party_id=owner.party_id)
@@ -62,5 +63,5 @@ def location_owners(location_id: str) -> list[PartyRef]:
 
 
 def locations_for_sync() -> QuerySet[Location]:
-    """Every published Location, in a stable order (initial sync of a new receiver)."""
-    return Location.objects.filter(publish=True).order_by("last_updated", "pk")
+    """Every published broadcast Location, in a stable order (initial sync of a new receiver; targeted ones are not)."""
+    return Location.objects.filter(publish=True, target__isnull=True).order_by("last_updated", "pk")

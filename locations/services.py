@@ -29,13 +29,15 @@ from locations.rows.evse import evse_rows_change
 from locations.rows.location import SAVED, location_lock, location_read, location_update
 from locations.selectors import locations_for_sync
 from locations.wire import parse_connector, parse_evse, parse_location
+from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import Statement, atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
 from ocpi_hub.push import BROADCAST_ROLES, CPO_ROLES, PushResult, patch_timestamp, stale_message, unchanged_message
 from parties import policy
 from parties.models import Agreement, Platform
+from parties.routing import is_hub, resolve_receiver
 from parties.selectors import receivers_for
-from parties.services.delivery import broadcast_statement, deliveries_queued, delivery_enqueue
+from parties.services.delivery import broadcast_statement, deliveries_queued, delivery_enqueue, enqueue_statement
 from parties.tenancy import require_pushed_object
 from tariffs.selectors import tariffs_for_sync  # Locations depend on Tariffs, never the reverse
 
@@ -58,10 +60,14 @@ def location_put(
     body: Any,
     lenient: bool = False,
     correlation_id: str = "",
+    routing: RoutingHeaders | None = None,
 ) -> PushResult:
-    """Create or replace the Location, EVSE or Connector at ``ref``."""
+    """Create or replace the Location, EVSE or Connector at ``ref``. A Location PUT whose OCPI-to-* names one
+    receiver (not the hub) is a targeted push: the Location goes to that receiver only, from then on, until a
+    PUT of the Location names another or none (docs/modules/locations.md)."""
     ref = _checked(platform, ref, body)
     part = _PARSERS[ref.level](version, body, lenient=lenient)
+    target = _push_target(routing) if ref.level == "location" else None
 
     def put(location: Location | None) -> Plan:
         if location is None:
@@ -69,9 +75,28 @@ def location_put(
                 raise _unknown(ref, "location")
         elif ref.level == "connector" and find_evse(location.document, ref.evse_uid or "") is None:
             raise _unknown(ref, "evse")
-        return _plan(location, ref, part)
+        plan = _plan(location, ref, part)
+        if ref.level != "location" or location is None or _target_of(location) == target:
+            return plan
+        if plan == PushResult(applied=False, message=UNCHANGED):  # the same Location, another receiver
+            plan = Write(document=location.document, previous=location.document, was_published=location.publish)
+        return replace(plan, target=target, retarget=True) if isinstance(plan, Write) else plan
 
-    return _push(platform, ref, put, correlation_id)
+    return _push(platform, ref, put, correlation_id, new_target=target)
+
+
+def _push_target(routing: RoutingHeaders | None) -> Target | None:
+    """The one receiver a targeted push names in OCPI-to-* (None: a broadcast, or OCPI-to-* is the hub)."""
+    if routing is None or routing.receiver is None or is_hub(routing.receiver):
+        return None
+    receiver, party = resolve_receiver(routing=routing, candidates=[], roles=BROADCAST_ROLES)
+    return Target(receiver.pk, party.country_code, party.party_id)
+
+
+def _target_of(location: Location) -> Target | None:
+    if location.target_id is None:
+        return None
+    return Target(location.target_id, location.target_country_code, location.target_party_id)
 
 
 def location_patch(
@@ -131,13 +156,25 @@ def _unknown(ref: LocationRef, level: str) -> InvalidParameters:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The one receiver of a targeted push: its platform and the party OCPI-to-* named."""
+
+    receiver_id: int
+    country_code: str
+    party_id: str
+
+
+@dataclass(frozen=True)
 class Write:
     """What a push writes: the Location's new document (``previous``: its stored one, None for a new Location;
-    ``was_published``: whether the stored one was published, so that unpublishing is broadcast)."""
+    ``was_published``: whether the stored one was published, so that unpublishing is broadcast); with
+    ``retarget``, its push target becomes ``target`` (a Location PUT naming another receiver, or none)."""
 
     document: Doc
     previous: Doc | None
     was_published: bool
+    target: Target | None = None
+    retarget: bool = False
 
 
 Plan = PushResult | Write  # a PushResult: nothing to write (stale, unchanged), the answer as it is
@@ -161,20 +198,27 @@ def _plan(location: Location | None, ref: LocationRef, part: Doc) -> Plan:
 
 
 def _push(
-    platform: Platform, ref: LocationRef, plan_for: Callable[[Location | None], Plan], correlation_id: str
+    platform: Platform,
+    ref: LocationRef,
+    plan_for: Callable[[Location | None], Plan],
+    correlation_id: str,
+    *,
+    new_target: Target | None = None,
 ) -> PushResult:
     """Plan the push against the stored Location at ``ref`` and write it. On PostgreSQL, when the Location
     exists, first optimistically (read without a lock, write only if the row is unchanged: one statement, no
     transaction, two round trips); when that does not apply (a concurrent push changed the Location, or the
     push creates rows), for a new Location, and elsewhere, in a transaction with the row locked. A push that
-    creates rows always runs in the transaction: it is written whole or not at all."""
+    creates rows always runs in the transaction: it is written whole or not at all; so does a push of a
+    targeted Location (rare: the locked way writes its target too)."""
     if connection.vendor == "postgresql":
         location, row_version = location_read(ref)
         if location is not None:
             plan = plan_for(location)
             if isinstance(plan, PushResult):
                 return plan
-            if _write_optimistic(platform, location, row_version, ref, plan, correlation_id):
+            optimistic = not plan.retarget and location.target_id is None
+            if optimistic and _write_optimistic(platform, location, row_version, ref, plan, correlation_id):
                 return PushResult(applied=True)
 
     def locked() -> PushResult:
@@ -182,6 +226,8 @@ def _push(
         plan = plan_for(location)
         if isinstance(plan, PushResult):
             return plan
+        if location is None:
+            plan = replace(plan, target=new_target, retarget=True)
         _write_locked(platform, location, ref, plan, correlation_id)
         return PushResult(applied=True)
 
@@ -215,12 +261,15 @@ def _write_locked(
     platform: Platform, location: Location | None, ref: LocationRef, plan: Write, correlation_id: str
 ) -> None:
     """Write ``plan`` in the caller's transaction, the Location row locked (or created)."""
+    save: Statement | None = None
     if location is None:
-        location, save = _create(platform, ref, plan.document), None
+        location = _create(platform, ref, plan.document)
     else:
         save = location_update(
             location, owner_id=platform.pk, document=plan.document, last_updated=timestamp(plan.document)
         )
+    if plan.retarget:
+        _set_target(location, plan.target)
     evses = evse_rows_change(location=location, previous=plan.previous, uid=ref.evse_uid)
     broadcast = _broadcast(platform, location, ref, plan, correlation_id, only_if="")
     # one statement on PostgreSQL: the Location row, the EVSE rows and their history, the outbox rows
@@ -232,9 +281,21 @@ def _write_locked(
 def _broadcast(
     platform: Platform, location: Location, ref: LocationRef, plan: Write, correlation_id: str, *, only_if: str
 ) -> Statement | None:
-    """The outbox rows of the push: published Locations, and the update that unpublishes one."""
+    """The outbox rows of the push: published Locations, and the update that unpublishes one; a targeted
+    Location's for its one receiver only (if a roaming agreement allows it)."""
     if not (location.publish or plan.was_published):
         return None
+    if location.target_id is not None:
+        emsp = (location.target_country_code, location.target_party_id)
+        if not policy.may_route((location.country_code, location.party_id), emsp, MODULE):
+            return None  # no roaming agreement with the receiver named: stored, not sent
+        return enqueue_statement(
+            receiver_id=location.target_id,
+            module=MODULE,
+            object_key=location.object_key,
+            target=_target(ref),
+            correlation_id=correlation_id,
+        )
     return broadcast_statement(
         module=MODULE,
         object_key=location.object_key,
@@ -258,6 +319,15 @@ def _create(platform: Platform, ref: LocationRef, document: Doc) -> Location:
         last_updated=timestamp(document),
         document=document,
     )
+
+
+def _set_target(location: Location, target: Target | None) -> None:
+    """Store the Location's push target (in the caller's transaction), and on the instance."""
+    location.target_id = target.receiver_id if target else None
+    location.target_country_code = target.country_code if target else ""
+    location.target_party_id = target.party_id if target else ""
+    fields = {"target_id": location.target_id, "target_country_code": location.target_country_code}
+    Location.objects.filter(pk=location.pk).update(**fields, target_party_id=location.target_party_id)
 
 
 def _target(ref: LocationRef) -> str:

@@ -47,7 +47,7 @@ class LocationReceiverApi(FunctionalApi):
         return ocpi_response(rendered(location, version, ref.evse_uid, ref.connector_id))
 
     def put(self, request: Request, version: str, **ids: str) -> Response:
-        result = services.location_put(**self._push(request, version, ids))
+        result = services.location_put(**self._push(request, version, ids), routing=self.routing(request))
         return ocpi_response(status_message=result.message)
 
     def patch(self, request: Request, version: str, **ids: str) -> Response:

@@ -468,3 +468,42 @@ def test_initial_sync_command_queues_published_locations_and_live_tariffs(hub, c
     planned = Platform.objects.create(name="planned")
     with pytest.raises(CommandError, match="not CONNECTED"):
         call_command("ocpi_initial_sync", "--platform", str(planned.pk), stdout=io.StringIO())
+
+
+# --- targeted push (ocpi/ocpi #507/#508) ----------------------------------------------------------------------
+
+
+def to(role: dict) -> dict[str, str]:
+    return {"OCPI-to-country-code": role["country_code"], "OCPI-to-party-id": role["party_id"]}
+
+
+def test_a_targeted_location_put_reaches_only_the_emsp_named_and_its_updates_follow(cpo, emsp, emsp230, celery_worker):
+    response = cpo.call("PUT", url(cpo, "LOC1"), json=location(last_updated=ts()), headers=to(EMSP_221_ROLE))
+    assert response.json()["status_code"] == 1000, response.text
+
+    pushed = emsp.wait_for_requests("locations", "PUT", timeout=15)[0]
+    assert pushed.path.endswith("/locations/NL/CPO/LOC1")
+    assert (pushed.header("ocpi-from-party-id"), pushed.header("ocpi-to-party-id")) == (
+        CPO_ROLE["party_id"],
+        EMSP_221_ROLE["party_id"],
+    )
+    push(cpo, "PATCH", {"status": "CHARGING", "last_updated": ts()}, "LOC1", "E1")  # no OCPI-to: follows the PUT
+    patched = emsp.wait_for_requests("locations", "PUT", count=2, timeout=15)[1]
+    assert patched.path.endswith("/LOC1/E1") and patched.body["status"] == "CHARGING"
+    assert Delivery.objects.filter(module="locations").exclude(receiver__roles__party_id="EMA").count() == 0
+    assert emsp230.requests_to("locations") == []
+    assert [loc["id"] for loc in emsp230.call("GET", emsp230.hub_url("locations", "SENDER")).json()["data"]] == []
+    assert [loc["id"] for loc in emsp.call("GET", emsp.hub_url("locations", "SENDER")).json()["data"]] == ["LOC1"]
+
+
+def test_a_location_put_without_ocpi_to_makes_a_targeted_location_a_broadcast_again(cpo, emsp, emsp230, celery_worker):
+    body = location(last_updated=ts())
+    assert cpo.call("PUT", url(cpo, "LOC1"), json=body, headers=to(EMSP_230_ROLE)).json()["status_code"] == 1000
+    emsp230.wait_for_requests("locations", "PUT", timeout=15)
+    assert emsp.requests_to("locations") == []
+
+    assert push(cpo, "PUT", body, "LOC1")["status_code"] == 1000  # the same Location, now for everyone
+
+    emsp.wait_for_requests("locations", "PUT", timeout=15)
+    assert Location.objects.get(location_key="LOC1").target_id is None
+    assert [loc["id"] for loc in emsp.call("GET", emsp.hub_url("locations", "SENDER")).json()["data"]] == ["LOC1"]

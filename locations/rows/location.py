@@ -23,7 +23,8 @@ from locations.models import Location
 from ocpi_hub.db import Statement
 
 _LOCK = """
-SELECT id, owner_id, location_id, publish, document FROM locations_location
+SELECT id, owner_id, location_id, publish, document, target_id, target_country_code, target_party_id
+FROM locations_location
 WHERE country_code = %s AND party_id = %s AND location_key = %s
 """
 _UPDATE = """
@@ -37,7 +38,7 @@ SAVED = "saved"  # the versioned UPDATE's name: the push's other statements run 
 
 def location_lock(ref: LocationRef) -> Location | None:
     """The Location at ``ref`` (owner ids upper case), locked for the rest of the transaction; None if unknown.
-    The instance carries what a push needs: ids, owner, ``publish`` and the document."""
+    The instance carries what a push needs: ids, owner, ``publish``, the document and the push target."""
     sql = _LOCK + (" FOR UPDATE" if connection.features.has_select_for_update else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, [ref.country_code, ref.party_id, ref.location_id.upper()])
@@ -64,10 +65,13 @@ def location_read(ref: LocationRef) -> tuple[Location | None, str]:
 
 
 def _location(ref: LocationRef, row: tuple[Any, ...]) -> Location:
-    pk, owner_id, location_id, publish, document = row
+    pk, owner_id, location_id, publish, document, target_id, target_country_code, target_party_id = row
     return Location(
         id=pk,
         owner_id=owner_id,
+        target_id=target_id,
+        target_country_code=target_country_code,
+        target_party_id=target_party_id,
         country_code=ref.country_code,
         party_id=ref.party_id,
         location_id=location_id,
