@@ -175,6 +175,7 @@ class Write:
     was_published: bool
     target: Target | None = None
     retarget: bool = False
+    only_missed: bool = False  # a repeat of an EVSE's state (only last_updated newer): see _plan
 
 
 Plan = PushResult | Write  # a PushResult: nothing to write (stale, unchanged), the answer as it is
@@ -193,8 +194,17 @@ def _plan(location: Location | None, ref: LocationRef, part: Doc) -> Plan:
     if location is None:
         return Write(document=part, previous=None, was_published=False)
     return Write(
-        document=with_part(location.document, ref, part), previous=location.document, was_published=location.publish
+        document=with_part(location.document, ref, part),
+        previous=location.document,
+        was_published=location.publish,
+        only_missed=ref.level == "evse" and current is not None and _same_but_time(current, part),
     )
+
+
+def _same_but_time(current: Doc, part: Doc) -> bool:
+    """Whether an EVSE push repeats the stored state with only a newer ``last_updated`` (CPOs resend the status
+    every few minutes): stored, but sent only to receivers that missed the current state."""
+    return {**current, "last_updated": None} == {**part, "last_updated": None}
 
 
 def _push(
@@ -305,6 +315,7 @@ def _broadcast(
         correlation_id=correlation_id,
         only_if=only_if,
         owner=(location.country_code, location.party_id),
+        only_missed=plan.only_missed,
     )
 
 

@@ -104,6 +104,11 @@ _MERGED_TARGET = """CASE
         ELSE ''
     END"""
 ONE_RECEIVER = "platform.id = %s"  # its parameter: the receiver's id
+# Receivers whose last delivery of an object failed or died (they missed its current state); parameters:
+# the module and the object key. Rows that succeeded are purged after the retention: no row = delivered.
+MISSED_LAST = """AND (SELECT last.status FROM parties_delivery last
+        WHERE last.receiver_id = platform.id AND last.module = %s AND last.object_key = %s
+        ORDER BY last.id DESC LIMIT 1) IN ('failed', 'dead')"""
 
 
 def broadcast_receivers(roles: int) -> str:

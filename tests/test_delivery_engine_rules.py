@@ -11,6 +11,7 @@ from amqp.exceptions import ChannelError
 from django.utils import timezone
 
 from conftest import purge_test_queue
+from locations.models import Location
 from locations.tests.helpers import location, ts
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery, DeliveryAttempt, Platform, ReceiverQueue
@@ -253,3 +254,26 @@ def test_a_paused_receiver_shows_in_the_admin_and_the_metrics(cpo, emsp, admin_c
     line = next(row for row in metrics.splitlines() if row.startswith("ocpi_hub_receiver_paused_seconds{"))
     assert platform.name in line
     assert float(line.split()[-1]) >= 90
+
+
+def test_a_repeated_evse_status_is_stored_but_sent_only_to_a_receiver_that_missed_it(cpo, emsp):
+    push(cpo, "PUT", location(last_updated=ts()), "LOC1")
+    push(cpo, "PATCH", {"status": "CHARGING", "last_updated": ts()}, "LOC1", "E1")
+    assert deliver_all() == ["succeeded"]
+    rows_before = Delivery.objects.filter(module="locations").count()
+
+    repeated_at = ts()
+    push(cpo, "PATCH", {"status": "CHARGING", "last_updated": repeated_at}, "LOC1", "E1")  # the CPO's resend
+
+    assert Delivery.objects.filter(module="locations").count() == rows_before  # nothing to send: it has it
+    stored = Location.objects.get(location_key="LOC1").document["evses"][0]
+    assert (stored["status"], stored["last_updated"]) == ("CHARGING", repeated_at)
+
+    emsp.respond_with(status_code=2001, status_message="rejected", path_regex=LOCATIONS)
+    push(cpo, "PATCH", {"status": "BLOCKED", "last_updated": ts()}, "LOC1", "E1")
+    assert deliver_all() == ["failed"]  # the receiver missed BLOCKED
+    emsp.clear_responses()
+    push(cpo, "PATCH", {"status": "BLOCKED", "last_updated": ts()}, "LOC1", "E1")  # the resend reaches it
+
+    assert deliver_all() == ["succeeded"]
+    assert received_state(emsp)["LOC1"]["evses"][0]["status"] == "BLOCKED"

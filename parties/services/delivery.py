@@ -75,13 +75,15 @@ def broadcast_statement(
     only_if: str = "",
     owner: policy.Party | None = None,
     owner_side: str = policy.CPO,
+    only_missed: bool = False,
 ) -> Statement:
     """``delivery_broadcast`` as a statement to run with others (``ocpi_hub.db.execute_together``); pass its
     rows to ``deliveries_queued``. ``only_if``: queue nothing unless the statement of that name (same call)
     applied (``ocpi_hub.db.Statement.only_if``). ``owner``: the party owning the object (on ``owner_side`` of
     roaming agreements); under the routing policy ``agreements`` only receivers with an active agreement with
     it are selected, in the same statement (``parties.policy.broadcast_condition``); under ``open`` nothing
-    is added."""
+    is added. ``only_missed``: only receivers whose last delivery of this object failed or died (a repeat of
+    a state everyone else already has: ``rows.MISSED_LAST``)."""
     # OFFLINE receivers keep receiving rows: they are registered, only not answering; their queue waits (and
     # its circuit breaker probes) until they do, so they miss nothing.
     where = rows.broadcast_receivers(len(roles))
@@ -91,6 +93,8 @@ def broadcast_statement(
             module=module, owner=owner, owner_side=owner_side, receiver_roles=roles
         )
         where, params = f"{where} {agreed}", [*params, *agreed_params]
+    if only_missed:
+        where, params = f"{where} {rows.MISSED_LAST}", [*params, module, object_key]
     return _queue_statement(where, params, module, object_key, target, correlation_id, only_if)
 
 
