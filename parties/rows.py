@@ -69,3 +69,14 @@ def claim_due(receiver_id: int, *, now: datetime, lease_until: datetime, limit: 
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM.format(lock=lock), params)
         return sorted(row[0] for row in cursor.fetchall())
+
+
+_AUTH_GENERATION = "SELECT value FROM parties_authgeneration WHERE id = 1"
+
+
+def auth_generation() -> int:
+    """The token cache's generation (0 before any platform change was recorded); one indexed read."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTH_GENERATION)
+        row = cursor.fetchone()
+    return 0 if row is None else int(row[0])

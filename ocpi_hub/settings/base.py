@@ -247,6 +247,7 @@ OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = env_float("OCPI_HUB_CHARGING_PREFERENCES
 OCPI_HUB_COMMAND_TIMEOUT = env_float("OCPI_HUB_COMMAND_TIMEOUT", 10.0)  # commands and charging profiles
 OCPI_HUB_COMMAND_RESULT_GRACE = env_float("OCPI_HUB_COMMAND_RESULT_GRACE", 300.0)  # after timeout/expiry
 OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
+OCPI_HUB_TOKEN_CACHE = env_bool("OCPI_HUB_TOKEN_CACHE", True)  # per-process token cache (parties/selectors.py)
 OCPI_HUB_PRICING = env_bool("OCPI_HUB_PRICING", True)  # price every inbound CDR from its tariff (COST_MISMATCH)
 OCPI_HUB_COST_TOLERANCE = env_float("OCPI_HUB_COST_TOLERANCE", 0.01)  # CDR currency units, per cost field
 # Failed token authentications per client address and window before 429 (0: no throttling); see throttle.py.

@@ -1,5 +1,6 @@
 from parties.models.outbox import Delivery, DeliveryAttempt, DeliveryStatus, EngineLock, ReceiverQueue
 from parties.models.platform import (
+    AuthGeneration,
     ConnectionStatus,
     Endpoint,
     InterfaceRole,
@@ -10,6 +11,7 @@ from parties.models.platform import (
 )
 
 __all__ = [
+    "AuthGeneration",
     "ConnectionStatus",
     "Delivery",
     "DeliveryAttempt",

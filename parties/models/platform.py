@@ -156,3 +156,17 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identifier} {self.role}"
+
+
+class AuthGeneration(models.Model):
+    """One row: changes whenever a platform, its roles, endpoints or links change (database triggers, see
+    ``parties/migrations/0005_auth_generation.py``). Every web process compares it with the value its token
+    cache was filled under, once per request (``parties.selectors.credential_for_token``)."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "parties_authgeneration"
+
+    def __str__(self) -> str:
+        return str(self.value)
