@@ -57,19 +57,25 @@ def cdr_create(
     body: Any,
     routing: RoutingHeaders | None = None,
     correlation_id: str = "",
+    pricing: bool | None = None,
 ) -> CdrResult:
     """Store a new CDR and queue it for the token owner; a known (country_code, party_id, id) is a no-op.
 
     The ingest hot path (bench E1): everything the checks and the routing read is one query
-    (``cdr_lookups``), the CDR row and its outbox row one statement on PostgreSQL."""
+    (``cdr_lookups``), the CDR row and its outbox row one statement on PostgreSQL. ``pricing``: run the tariff
+    check (None: as ``OCPI_HUB_PRICING`` says)."""
     if not isinstance(body, dict):
         raise InvalidParameters("body: must be a JSON object")
     doc = parse_cdr(version, body, lenient=platform.strictness == "lenient")
     country_code, party_id = require_own_party(platform, doc["country_code"], doc["party_id"], roles=("CPO",))
-    found = lookup_together(cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing))
+    found = lookup_together(
+        cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing, pricing=pricing)
+    )
     if found["duplicate"] is not None:
         return _duplicate(country_code, party_id, doc)
-    report, link, original, check = cdr_quality(platform=platform, version=version, doc=doc, raw=body, found=found)
+    report, link, original, check = cdr_quality(
+        platform=platform, version=version, doc=doc, raw=body, found=found, pricing=pricing
+    )
     receiver_id, party = token_receiver_found(found, routing=routing, cdr_token=doc["cdr_token"])
     cdr = Cdr(
         owner=platform,
@@ -92,7 +98,9 @@ def cdr_create(
     return CdrResult(cdr, created=True, message=warnings_message(report))
 
 
-def cdr_lookups(*, country_code: str, party_id: str, doc: Doc, routing: RoutingHeaders | None) -> dict[str, Lookup]:
+def cdr_lookups(
+    *, country_code: str, party_id: str, doc: Doc, routing: RoutingHeaders | None, pricing: bool | None = None
+) -> dict[str, Lookup]:
     """What a CDR POST reads: a stored CDR of the same id, the Sessions it may link to, its EVSE, its
     receiver (``ocpi_hub.db.lookup_together`` runs them as one query)."""
     location = doc["cdr_location"]
@@ -103,12 +111,12 @@ def cdr_lookups(*, country_code: str, party_id: str, doc: Doc, routing: RoutingH
             country_code=country_code, party_id=party_id, location_id=location["id"], evse_uid=location["evse_uid"]
         ),
         **receiver_lookups(routing=routing, cdr_token=doc["cdr_token"]),
-        **pricing_lookups(country_code=country_code, party_id=party_id, doc=doc),
+        **pricing_lookups(country_code=country_code, party_id=party_id, doc=doc, enabled=pricing),
     }
 
 
 def cdr_quality(
-    *, platform: Platform, version: str, doc: Doc, raw: Any, found: dict[str, Any]
+    *, platform: Platform, version: str, doc: Doc, raw: Any, found: dict[str, Any], pricing: bool | None = None
 ) -> tuple[Report, Link, Cdr | None, PriceCheck | None]:
     """The quality report of a CDR, its Session link, the CDR it credits and its tariff check (raises 2001
     when rejected); ``found``: the rows of ``cdr_lookups``."""
@@ -125,7 +133,7 @@ def cdr_quality(
             f"EVSE {location['evse_uid']} of location {location['id']} is unknown",
         )
     error_record_issues(report, doc, error_records_named(doc))
-    check = cdr_price_check(report, doc, found)
+    check = cdr_price_check(report, doc, found, enabled=pricing)
     enforce(report, strictness=platform.strictness)
     return report, link, original, check
 

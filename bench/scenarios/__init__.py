@@ -13,13 +13,23 @@ from __future__ import annotations
 
 from typing import Any
 
-ORDER = ["push_latency", "fan_out", "location_put", "cdr_post", "location_paging", "sessions_paging", "authorize"]
+ORDER = [
+    "push_latency",
+    "fan_out",
+    "location_put",
+    "cdr_post",
+    "cdr_pricing",
+    "location_paging",
+    "sessions_paging",
+    "authorize",
+]
 ALIASES = {
     "B": "location_put",
     "C": "location_paging",
     "D": "push_latency",
     "F": "fan_out",
     "E1": "cdr_post",
+    "E1P": "cdr_pricing",
     "E2": "sessions_paging",
     "E3": "authorize",
     "E": "cdr_post,sessions_paging,authorize",
@@ -29,13 +39,22 @@ ALIASES = {
 def load() -> dict[str, Any]:
     """Scenario instances by key, in ``ORDER``."""
     from bench.scenarios.authorize import Authorize
-    from bench.scenarios.cdr_post import CdrPost
+    from bench.scenarios.cdr_post import CdrPost, CdrPricing
     from bench.scenarios.fan_out import FanOut
     from bench.scenarios.location_paging import LocationPaging
     from bench.scenarios.location_put import LocationPut
     from bench.scenarios.push_latency import PushLatency
     from bench.scenarios.sessions_paging import SessionsPaging
 
-    instances = [PushLatency(), FanOut(), LocationPut(), CdrPost(), LocationPaging(), SessionsPaging(), Authorize()]
+    instances = [
+        PushLatency(),
+        FanOut(),
+        LocationPut(),
+        CdrPost(),
+        CdrPricing(),
+        LocationPaging(),
+        SessionsPaging(),
+        Authorize(),
+    ]
     by_key = {scenario.key: scenario for scenario in instances}
     return {key: by_key[key] for key in ORDER}

@@ -31,4 +31,13 @@ class BenchEchoApi(FunctionalApi):
         return ocpi_response(request.data)
 
 
+def bench_pricing(request: Request) -> bool | None:
+    """False when a benchmark asks for a CDR POST without the tariff check (header
+    ``OCPI-Hub-Bench-Pricing: off``, honoured only with ``OCPI_HUB_BENCH_ENDPOINT`` on), so bench E1P can
+    compare both in one run on one server; None otherwise (``OCPI_HUB_PRICING`` decides)."""
+    if settings.OCPI_HUB_BENCH_ENDPOINT and request.META.get("HTTP_OCPI_HUB_BENCH_PRICING") == "off":
+        return False
+    return None
+
+
 urlpatterns = [path("echo", BenchEchoApi.as_view(), name="bench-echo")] if settings.OCPI_HUB_BENCH_ENDPOINT else []
