@@ -189,15 +189,16 @@ def applied(answer: Answer) -> str | None:
 
 
 def alternating_throughput(
-    ctx: Context, legs: dict[str, tuple[RequestFactory, Any]], *, label: str = ""
+    ctx: Context, legs: dict[str, tuple[Any, ...]], *, label: str = ""
 ) -> dict[str, dict[str, Any]]:
-    """Several request types (name -> (factory, check or None)) measured in alternating slices on the same
-    server with the same client, the order rotated every round, so a change of the machine's load hits all
-    alike. ``ctx.sizes.duration`` seconds of each in total. Returns each leg's summary."""
+    """Several request types (name -> (factory, check or None[, port: another server])) measured in
+    alternating slices with the same client, the order rotated every round, so a change of the machine's load
+    hits all alike. ``ctx.sizes.duration`` seconds of each in total. Returns each leg's summary."""
     sizes = ctx.sizes
-    for name, (factory, check) in legs.items():
+    for name, (factory, check, *port) in legs.items():
         kwargs = {"check": check} if check is not None else {}
-        warm = run_load(ctx.host, ctx.port, factory, threads=sizes.threads, duration=sizes.warmup, **kwargs)
+        warm = run_load(ctx.host, port[0] if port else ctx.port, factory, threads=sizes.threads,
+                        duration=sizes.warmup, **kwargs)  # fmt: skip
         if warm.requests == 0:
             raise RuntimeError(f"{label} {name}: no successful request during warm-up: {warm.error_samples[:3]}")
     totals = {name: Totals() for name in legs}
@@ -206,12 +207,12 @@ def alternating_throughput(
     for number in range(sizes.rounds):
         order = names[number % len(names) :] + names[: number % len(names)]
         for name in order if number % 2 == 0 else order[::-1]:
-            factory, check = legs[name]
+            factory, check, *port = legs[name]
             kwargs = {"check": check} if check is not None else {}
             with ctx.sampler.sample(f"{label}-{name}", [ctx.gunicorn.pid]), Measure(ctx.meter) as measure:
                 result = run_load(
                     ctx.host,
-                    ctx.port,
+                    port[0] if port else ctx.port,
                     factory,
                     threads=sizes.threads,
                     duration=slice_seconds,
