@@ -38,10 +38,9 @@ def price_cdr(
     charging_periods = cdr.get("charging_periods") or []
     only = _single_tariff(charging_periods, tariffs)
     fast = None if only is None else price_unrestricted(tariffs[only], charging_periods)
-    if fast is not None:
-        groups: dict[str, list[Period]] = {only: []}  # type: ignore[dict-item]
-        missing: list[str] = []
-        breakdown = fast
+    missing: list[str] = []
+    if fast is not None and only is not None:
+        breakdown, used = fast, [only]
     else:
         start, end = parse(cdr["start_date_time"]), parse(cdr["end_date_time"])
         periods = periods_from_cdr(charging_periods, start=start, end=end, parse=parse)
@@ -51,8 +50,9 @@ def price_cdr(
             return Priced(None, missing)
         parts = [price_session(tariffs[key], session.with_periods(group)) for key, group in groups.items()]
         breakdown = parts[0] if len(parts) == 1 else merge(parts, cdr.get("currency", ""))
+        used = list(groups)
     breakdown.currency = cdr.get("currency", "")
-    for key in groups:
+    for key in used:
         currency = tariffs[key].get("currency")
         if currency and currency.upper() != (cdr.get("currency") or "").upper():
             breakdown.notes.append(
