@@ -57,6 +57,7 @@ def _platform_copy(platform: Platform) -> Platform:
     prefetched = platform.__dict__.get("_prefetched_objects_cache")
     if prefetched is not None:
         clone._prefetched_objects_cache = dict(prefetched)  # type: ignore[attr-defined]
+    clone._cached_origin = platform  # type: ignore[attr-defined]  # Platform.touch tells it the time
     return clone
 
 

@@ -94,10 +94,14 @@ class Platform(models.Model):
         return mask_token(self.token_out)
 
     def touch(self) -> None:
-        """Record that the platform talked to us (throttled to one write per 30 s)."""
+        """Record that the platform talked to us (throttled to one write per 30 s). On a copy handed out by the
+        token cache, the cached platform learns the time too, so the next request's copy does not write."""
         now = timezone.now()
         if self.last_seen_at is None or (now - self.last_seen_at).total_seconds() > 30:
             self.last_seen_at = now
+            origin = self.__dict__.get("_cached_origin")
+            if origin is not None:
+                origin.last_seen_at = now
             Platform.objects.filter(pk=self.pk).update(last_seen_at=now)
 
     def party_keys(self) -> set[tuple[str, str]]:

@@ -126,6 +126,19 @@ def test_in_process_cache_sees_an_update_that_bypasses_the_orm_save(db: None) ->
     assert found[0].is_suspended
 
 
+def test_a_cached_platform_is_touched_once_per_30_seconds_not_on_every_request(db: None) -> None:
+    token = generate_token()
+    platform = _platform(token)
+    Platform.objects.filter(pk=platform.pk).update(last_seen_at=timezone.now() - timezone.timedelta(minutes=5))
+    writes = []
+    with connection.execute_wrapper(lambda execute, sql, *args: writes.append(sql) or execute(sql, *args)):
+        for _ in range(3):
+            found = credential_for_token(token)
+            assert found is not None
+            found[0].touch()
+    assert len([sql for sql in writes if sql.startswith("UPDATE") and "last_seen_at" in sql]) == 1
+
+
 def test_every_watched_platform_column_changes_the_generation(db: None) -> None:
     platform = _platform(generate_token())
     other = Platform.objects.create(name="eMSP B")
