@@ -273,7 +273,7 @@ class CpuMeter:
             else:
                 comm = _comm(pid)
                 if comm == "postgres" and self.database and f" {self.database} " in _cmdline(pid):
-                    totals["postgres"] += cpu
+                    totals[f"_pg{pid}"] = cpu  # per backend: see diff
                 elif comm == "redis-server":
                     totals["redis"] += cpu
         busy, total = _machine_busy()
@@ -289,6 +289,11 @@ class CpuMeter:
             for name in after
             if not name.startswith("_")
         }
+        # Per backend, so that a backend ending during the interval does not take its whole past with it
+        # (summed first, the total would drop and read 0); one started during it counts from 0.
+        used["postgres"] = round(
+            sum(max(cpu - before.get(name, 0.0), 0.0) for name, cpu in after.items() if name.startswith("_pg")), 3
+        )
         busy = after["_machine_busy"] - before["_machine_busy"]
         total = after["_machine_total"] - before["_machine_total"]
         cores = os.cpu_count() or 1

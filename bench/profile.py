@@ -6,6 +6,8 @@ and timed.
     .venv/bin/python -m bench.profile --what cdr_post --sort cumulative --top 60
     .venv/bin/python -m bench.profile --what echo
     .venv/bin/python -m bench.profile --what drain --requests 2000   # the worker's side: one delivery
+    .venv/bin/python -m bench.profile --what auth --requests 5000    # Token authentication, cache on / off
+    .venv/bin/python -m bench.profile --what cdr_pricing --requests 500   # CDR POST with / without pricing
 
 Uses its own database (``ocpi_bench_profile``, dropped at the end). No HTTP server: gunicorn's share (HTTP
 parsing, the WSGI hop) is not in these figures, only what the hub's code does per request.
@@ -27,7 +29,17 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ocpi_bench_profile"
-WHAT = ("echo", "location_put", "cdr_post", "location_page", "session_page", "drain", "fanout_drain")
+WHAT = (
+    "echo",
+    "location_put",
+    "cdr_post",
+    "location_page",
+    "session_page",
+    "drain",
+    "fanout_drain",
+    "auth",
+    "cdr_pricing",
+)
 
 
 class SqlMeter:
@@ -166,9 +178,14 @@ def _profile(args: argparse.Namespace) -> int:
     from bench.parties import orm_party
 
     call_command("migrate", verbosity=0, interactive=False)
-    drains = {"drain": _profile_drain, "fanout_drain": _profile_fanout_drain}
-    if args.what in drains:
-        return drains[args.what](args)
+    special = {
+        "drain": _profile_drain,
+        "fanout_drain": _profile_fanout_drain,
+        "auth": _profile_auth,
+        "cdr_pricing": _profile_cdr_pricing,
+    }.get(args.what)
+    if special is not None:
+        return special(args)
     cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
     emsp = orm_party("bench-emsp", role="EMSP", country_code="NL", party_id="BEM")
     _seed(args, cpo, emsp)
@@ -338,6 +355,95 @@ def _profile_fanout_drain(args: argparse.Namespace) -> int:
         stream = io.StringIO()
         pstats.Stats(profiler, stream=stream).sort_stats(args.sort).print_stats(args.top)
         print(stream.getvalue())
+    return 0
+
+
+def _profile_auth(args: argparse.Namespace) -> int:
+    """CPU of one Token authentication (``OcpiTokenAuthentication.authenticate``, as DRF calls it for every
+    request), with the per-process token cache (``OCPI_HUB_TOKEN_CACHE``) on and off, alternating batches;
+    this process and its PostgreSQL backend. 20 registered platforms, each batch cycling through them."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+
+    from bench.parties import orm_party
+    from ocpi_hub.api.authentication import OcpiTokenAuthentication
+
+    parties = [orm_party(f"bench-{i}", role="CPO", country_code="DE", party_id=f"B{i:02d}") for i in range(20)]
+    factory, auth = RequestFactory(), OcpiTokenAuthentication()
+    requests = [Request(factory.get("/ocpi/versions", **_auth(party))) for party in parties]
+
+    def batch(n: int) -> None:
+        for i in range(n):
+            caller = auth.authenticate(requests[i % len(requests)])
+            assert caller is not None
+            assert caller[1].platform.pk
+
+    batch(200)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    results: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
+    for _ in range(5):
+        for cached in (True, False):
+            settings.OCPI_HUB_TOKEN_CACHE = cached
+            batch(50)
+            cpu_started, db_started = time.process_time(), _process_cpu(backend)
+            batch(args.requests)
+            results[cached][0].append((time.process_time() - cpu_started) / args.requests * 1000)
+            results[cached][1].append((_process_cpu(backend) - db_started) / args.requests * 1000)
+    for cached, (cpu, database) in results.items():
+        print(
+            f"auth, token cache {'on ' if cached else 'off'}: {args.requests} x 5, CPU per authentication "
+            f"median {sorted(cpu)[2]:.3f} ms here (range {min(cpu):.3f}-{max(cpu):.3f}) + "
+            f"{sorted(database)[2]:.3f} ms in PostgreSQL (range {min(database):.3f}-{max(database):.3f})"
+        )
+    return 0
+
+
+def _profile_cdr_pricing(args: argparse.Namespace) -> int:
+    """CDR POST (bench E1's CDR) with the tariff check and without it (``OCPI-Hub-Bench-Pricing: off``),
+    alternating batches in one process: CPU of this process and its PostgreSQL backend per request."""
+    from django.db import connection
+    from django.test import Client
+
+    from bench.parties import orm_party
+
+    cpo = orm_party("bench-cpo", role="CPO", country_code="DE", party_id="BCP")
+    emsp = orm_party("bench-emsp", role="EMSP", country_code="NL", party_id="BEM")
+    _, make = _requests(argparse.Namespace(what="cdr_post"), cpo, emsp)
+    client = Client()
+    counter = iter(range(10**9))
+
+    def batch(n: int, pricing: bool) -> None:
+        extra = {} if pricing else {"HTTP_OCPI_HUB_BENCH_PRICING": "off"}
+        for _ in range(n):
+            path, body, party = make(next(counter))
+            response = client.post(path, body, content_type="application/json", **_auth(party), **extra)
+            if response.status_code != 201:
+                raise SystemExit(f"POST {path}: {response.status_code} {response.content[:300]!r}")
+
+    batch(100, True)
+    batch(100, False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    results: dict[bool, list[float]] = {True: [], False: []}
+    for number in range(6):
+        for pricing in (True, False) if number % 2 == 0 else (False, True):
+            cpu_started, db_started = time.process_time(), _process_cpu(backend)
+            batch(args.requests, pricing)
+            cpu = time.process_time() - cpu_started + _process_cpu(backend) - db_started
+            results[pricing].append(cpu / args.requests * 1000)
+    on, off = sorted(results[True]), sorted(results[False])
+    pairs = sorted(a / b for a, b in zip(results[True], results[False], strict=True))
+    print(
+        f"cdr_pricing: {args.requests} x 6 per mode; CPU per CDR POST (this process + PostgreSQL): pricing on "
+        f"median {on[3]:.3f} ms ({on[0]:.3f}-{on[-1]:.3f}), off median {off[3]:.3f} ms ({off[0]:.3f}-"
+        f"{off[-1]:.3f}); on/off per pair of batches {', '.join(f'{x:.3f}' for x in pairs)} "
+        f"(median {(pairs[2] + pairs[3]) / 2:.3f})"
+    )
     return 0
 
 

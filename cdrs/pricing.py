@@ -26,6 +26,7 @@ from ocpi_hub.db import Found, Lookup, lookup_together
 from sessions.quality import Report
 from tariffs.pricing import Breakdown, Difference, compare_costs, named_tariff_ids, price_cdr
 from tariffs.pricing.compare import cdr_money
+from tariffs.pricing.restrictions import needs_time_zone
 from tariffs.pricing.types import COST_FIELDS
 from tariffs.selectors import tariff_version_lookup, version_document
 
@@ -53,8 +54,9 @@ class PriceCheck:
         return total.amount.quantize(Decimal("0.0001")) if total is not None else Decimal(0)
 
 
-def pricing_enabled() -> bool:
-    return bool(getattr(settings, "OCPI_HUB_PRICING", True))
+def pricing_enabled(enabled: bool | None = None) -> bool:
+    """``enabled`` when given (a caller's own choice), else ``OCPI_HUB_PRICING``."""
+    return bool(getattr(settings, "OCPI_HUB_PRICING", True)) if enabled is None else enabled
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,13 @@ class PricingLookups:
         return [*self.tariffs.values(), self.time_zone]
 
 
-def pricing_lookups(*, country_code: str, party_id: str, doc: Doc, force: bool = False) -> PricingLookups:
+def pricing_lookups(
+    *, country_code: str, party_id: str, doc: Doc, force: bool = False, enabled: bool | None = None
+) -> PricingLookups:
     """The stored tariff versions the CDR's periods name and it does not embed, and its Location's zone
-    (nothing with pricing off, unless ``force``)."""
-    if not (force or pricing_enabled()):
+    (nothing with pricing off, unless ``force``; no zone when only embedded tariffs without local-time
+    restrictions apply)."""
+    if not (force or pricing_enabled(enabled)):
         return PricingLookups()
     embedded = {tariff["id"].upper() for tariff in doc.get("tariffs") or []}
     at = parse_datetime(doc["start_date_time"])
@@ -80,17 +85,25 @@ def pricing_lookups(*, country_code: str, party_id: str, doc: Doc, force: bool =
         for key in named_tariff_ids(doc)
         if key not in embedded
     }
+    if not tariffs and not any(_local_time(tariff) for tariff in doc.get("tariffs") or []):
+        return PricingLookups(tariffs)  # only embedded tariffs, none restricted in local time: no zone read
     location_id = doc["cdr_location"]["id"]
     zone = location_time_zone_lookup(country_code=country_code, party_id=party_id, location_id=location_id)
     return PricingLookups(tariffs, zone)
 
 
 def cdr_price_check(
-    report: Report, doc: Doc, found: Found, lookups: PricingLookups, *, force: bool = False
+    report: Report,
+    doc: Doc,
+    found: Found,
+    lookups: PricingLookups,
+    *,
+    force: bool = False,
+    enabled: bool | None = None,
 ) -> PriceCheck | None:
     """Price the CDR, add the findings to ``report`` (None: no tariff found, or pricing is off and not
     ``force``)."""
-    if not (force or pricing_enabled()):
+    if not (force or pricing_enabled(enabled)):
         return None
     tariffs = {tariff["id"].upper(): tariff for tariff in doc.get("tariffs") or []}
     for key in named_tariff_ids(doc):
@@ -201,3 +214,7 @@ def _zone(row: tuple[Any, ...] | None) -> ZoneInfo | None:
         return ZoneInfo(str(row[0]))
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def _local_time(tariff: Doc) -> bool:
+    return any(needs_time_zone(element.get("restrictions")) for element in tariff.get("elements") or [])

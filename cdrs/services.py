@@ -58,21 +58,23 @@ def cdr_create(
     body: Any,
     routing: RoutingHeaders | None = None,
     correlation_id: str = "",
+    pricing: bool | None = None,
 ) -> CdrResult:
     """Store a new CDR and queue it for the token owner; a known (country_code, party_id, id) is a no-op.
 
     The ingest hot path (bench E1): everything the checks and the routing read is one query
-    (``cdr_lookups``), the CDR row and its outbox row one statement on PostgreSQL."""
+    (``cdr_lookups``), the CDR row and its outbox row one statement on PostgreSQL. ``pricing``: run the tariff
+    check (None: as ``OCPI_HUB_PRICING`` says)."""
     if not isinstance(body, dict):
         raise InvalidParameters("body: must be a JSON object")
     doc = parse_cdr(version, body, lenient=platform.is_lenient)
     country_code, party_id = require_own_party(platform, doc["country_code"], doc["party_id"], roles=("CPO",))
-    lookups = cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing)
+    lookups = cdr_lookups(country_code=country_code, party_id=party_id, doc=doc, routing=routing, pricing=pricing)
     found = lookup_together(lookups.all())
     if found.row(lookups.duplicate) is not None:
         return _duplicate(country_code, party_id, doc)
     report, link, original, check = cdr_quality(
-        platform=platform, version=version, doc=doc, raw=body, found=found, lookups=lookups
+        platform=platform, version=version, doc=doc, raw=body, found=found, lookups=lookups, pricing=pricing
     )
     receiver_id, party = token_receiver_found(found, lookups.receiver, routing=routing, cdr_token=doc["cdr_token"])
     cdr = Cdr(
@@ -114,7 +116,9 @@ class CdrLookups:
         return [self.duplicate, *self.link.all(), *self.evse.all(), *self.receiver.all(), *self.pricing.all()]
 
 
-def cdr_lookups(*, country_code: str, party_id: str, doc: Doc, routing: RoutingHeaders | None) -> CdrLookups:
+def cdr_lookups(
+    *, country_code: str, party_id: str, doc: Doc, routing: RoutingHeaders | None, pricing: bool | None = None
+) -> CdrLookups:
     """What a CDR POST reads (``ocpi_hub.db.lookup_together`` runs them as one query)."""
     location = doc["cdr_location"]
     return CdrLookups(
@@ -124,12 +128,19 @@ def cdr_lookups(*, country_code: str, party_id: str, doc: Doc, routing: RoutingH
             country_code=country_code, party_id=party_id, location_id=location["id"], evse_uid=location["evse_uid"]
         ),
         receiver=receiver_lookups(routing=routing, cdr_token=doc["cdr_token"]),
-        pricing=pricing_lookups(country_code=country_code, party_id=party_id, doc=doc),
+        pricing=pricing_lookups(country_code=country_code, party_id=party_id, doc=doc, enabled=pricing),
     )
 
 
 def cdr_quality(
-    *, platform: Platform, version: str, doc: Doc, raw: Any, found: Found, lookups: CdrLookups
+    *,
+    platform: Platform,
+    version: str,
+    doc: Doc,
+    raw: Any,
+    found: Found,
+    lookups: CdrLookups,
+    pricing: bool | None = None,
 ) -> tuple[Report, Link, Cdr | None, PriceCheck | None]:
     """The quality report of a CDR, its Session link, the CDR it credits and its tariff check (raises 2001
     when rejected); ``found``: the rows of ``lookups``."""
@@ -146,7 +157,7 @@ def cdr_quality(
             f"EVSE {location['evse_uid']} of location {location['id']} is unknown",
         )
     error_record_issues(report, doc, error_records_named(doc))
-    check = cdr_price_check(report, doc, found, lookups.pricing)
+    check = cdr_price_check(report, doc, found, lookups.pricing, enabled=pricing)
     enforce(report, strictness=platform.strictness)
     return report, link, original, check
 

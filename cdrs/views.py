@@ -12,6 +12,7 @@ from cdrs.models import Cdr
 from cdrs.services import cdr_create
 from cdrs.wire import CDR_MODELS, render_cdr_for
 from ocpi_hub.api import versions
+from ocpi_hub.api.bench import bench_pricing
 from ocpi_hub.api.envelope import ocpi_response
 from ocpi_hub.api.pagination import OcpiPagination
 from ocpi_hub.api.views import FunctionalApi
@@ -38,6 +39,7 @@ class CdrReceiverApi(FunctionalApi):
             body=request.data,
             routing=self.routing(request),
             correlation_id=self.correlation_id(request),
+            pricing=bench_pricing(request),
         )
         return ocpi_response(
             status_message=result.message,

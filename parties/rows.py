@@ -245,3 +245,14 @@ def claim_due_many(receiver_ids: Iterable[int], *, now: datetime, lease_until: d
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_MANY, params)
         return sorted(row[0] for row in cursor.fetchall())
+
+
+_AUTH_GENERATION = "SELECT value FROM parties_authgeneration WHERE id = 1"
+
+
+def auth_generation() -> int:
+    """The token cache's generation (0 before any platform change was recorded); one indexed read."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTH_GENERATION)
+        row = cursor.fetchone()
+    return 0 if row is None else int(row[0])

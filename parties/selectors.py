@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -18,15 +20,54 @@ from parties.models import (
     Platform,
     PlatformRole,
 )
+from parties.rows import auth_generation
 from parties.tokens import hash_token
+
+# This process's token cache: (generation it was filled under, {token hash: (platform, registration)}).
+# Replaced as a whole, never edited across generations, so threads need no lock.
+_token_cache: tuple[int | None, dict[str, tuple[Platform, bool]]] = (None, {})
 
 
 def credential_for_token(token: str) -> tuple[Platform, bool] | None:
-    """The platform owning this incoming token, and whether it is a registration token (token A)."""
-    platform = Platform.objects.filter(token_in_hash=hash_token(token)).prefetch_related("roles").first()
+    """The platform owning this incoming token, and whether it is a registration token (token A).
+
+    Known tokens are cached per process (``OCPI_HUB_TOKEN_CACHE``). Every call reads the generation row
+    first (one primary-key read instead of the Platform and roles queries); any committed change of a
+    platform, role, endpoint or link changes it (triggers, migration 0005), and the cache is dropped. A change
+    the caller was told about is thus seen by every process's next request. Unknown tokens are not cached.
+    Each caller gets its own copy of the cached platform, so a view that changes it changes nobody else's."""
+    global _token_cache
+    token_hash = hash_token(token)
+    if not settings.OCPI_HUB_TOKEN_CACHE:
+        return _credential_query(token_hash)
+    generation = auth_generation()
+    filled_under, entries = _token_cache
+    if filled_under != generation:
+        entries = {}
+        _token_cache = (generation, entries)
+    found = entries.get(token_hash)
+    if found is None:
+        found = _credential_query(token_hash)
+        if found is None:
+            return None
+        entries[token_hash] = found
+    return _platform_copy(found[0]), found[1]
+
+
+def _credential_query(token_hash: str) -> tuple[Platform, bool] | None:
+    platform = Platform.objects.filter(token_in_hash=token_hash).prefetch_related("roles").first()
     if platform is None:
         return None
     return platform, platform.token_in_is_registration
+
+
+def _platform_copy(platform: Platform) -> Platform:
+    clone = copy.copy(platform)  # Model.__getstate__ copies the state and its fields cache
+    prefetched = platform.__dict__.get("_prefetched_objects_cache")
+    if prefetched is not None:
+        clone._prefetched_objects_cache = dict(prefetched)  # type: ignore[attr-defined]
+    clone._cached_origin = platform  # type: ignore[attr-defined]  # Platform.touch tells it the time
+    return clone
 
 
 def platform_for_party(country_code: str, party_id: str) -> Platform | None:

@@ -489,7 +489,8 @@ def test_a_targeted_location_put_reaches_only_the_emsp_named_and_its_updates_fol
     )
     push(cpo, "PATCH", {"status": "CHARGING", "last_updated": ts()}, "LOC1", "E1")  # no OCPI-to: follows the PUT
     patched = emsp.wait_for_requests("locations", "PUT", count=2, timeout=15)[1]
-    assert patched.path.endswith("/LOC1/E1") and patched.body["status"] == "CHARGING"
+    assert patched.path.endswith("/LOC1/E1")
+    assert patched.body["status"] == "CHARGING"
     assert Delivery.objects.filter(module="locations").exclude(receiver__roles__party_id="EMA").count() == 0
     assert emsp230.requests_to("locations") == []
     assert [loc["id"] for loc in emsp230.call("GET", emsp230.hub_url("locations", "SENDER")).json()["data"]] == []

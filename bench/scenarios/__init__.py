@@ -19,6 +19,9 @@ ORDER = [
     "burst",
     "location_put",
     "cdr_post",
+    "cdr_pricing",
+    "baselines",
+    "scale_out",
     "location_paging",
     "sessions_paging",
     "authorize",
@@ -30,6 +33,9 @@ ALIASES = {
     "F": "fan_out",
     "G": "burst",
     "E1": "cdr_post",
+    "E1P": "cdr_pricing",
+    "BL": "baselines",
+    "SO": "scale_out",
     "E2": "sessions_paging",
     "E3": "authorize",
     "E": "cdr_post,sessions_paging,authorize",
@@ -39,12 +45,14 @@ ALIASES = {
 def load() -> dict[str, Any]:
     """Scenario instances by key, in ``ORDER``."""
     from bench.scenarios.authorize import Authorize
+    from bench.scenarios.baselines import Baselines
     from bench.scenarios.burst import Burst
-    from bench.scenarios.cdr_post import CdrPost
+    from bench.scenarios.cdr_post import CdrPost, CdrPricing
     from bench.scenarios.fan_out import FanOut
     from bench.scenarios.location_paging import LocationPaging
     from bench.scenarios.location_put import LocationPut
     from bench.scenarios.push_latency import PushLatency
+    from bench.scenarios.scale_out import ScaleOut
     from bench.scenarios.sessions_paging import SessionsPaging
 
     instances = [
@@ -53,6 +61,9 @@ def load() -> dict[str, Any]:
         Burst(),
         LocationPut(),
         CdrPost(),
+        CdrPricing(),
+        Baselines(),
+        ScaleOut(),
         LocationPaging(),
         SessionsPaging(),
         Authorize(),

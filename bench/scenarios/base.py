@@ -186,3 +186,47 @@ def applied(answer: Answer) -> str | None:
     if b'"status_message"' in answer.body:
         return f"not applied: {answer.body[:300]!r}"
     return None
+
+
+def alternating_throughput(
+    ctx: Context, legs: dict[str, tuple[Any, ...]], *, label: str = ""
+) -> dict[str, dict[str, Any]]:
+    """Several request types (name -> (factory, check or None[, port: another server])) measured in
+    alternating slices with the same client, the order rotated every round, so a change of the machine's load
+    hits all alike. ``ctx.sizes.duration`` seconds of each in total. Returns each leg's summary."""
+    sizes = ctx.sizes
+    for name, (factory, check, *port) in legs.items():
+        kwargs = {"check": check} if check is not None else {}
+        warm = run_load(ctx.host, port[0] if port else ctx.port, factory, threads=sizes.threads,
+                        duration=sizes.warmup, **kwargs)  # fmt: skip
+        if warm.requests == 0:
+            raise RuntimeError(f"{label} {name}: no successful request during warm-up: {warm.error_samples[:3]}")
+    totals = {name: Totals() for name in legs}
+    names = list(legs)
+    slice_seconds = sizes.duration / sizes.rounds
+    for number in range(sizes.rounds):
+        order = names[number % len(names) :] + names[: number % len(names)]
+        for name in order if number % 2 == 0 else order[::-1]:
+            factory, check, *port = legs[name]
+            kwargs = {"check": check} if check is not None else {}
+            with ctx.sampler.sample(f"{label}-{name}", [ctx.gunicorn.pid]), Measure(ctx.meter) as measure:
+                result = run_load(
+                    ctx.host,
+                    port[0] if port else ctx.port,
+                    factory,
+                    threads=sizes.threads,
+                    duration=slice_seconds,
+                    start_index=(number + 1) * 10_000_000,
+                    **kwargs,
+                )
+            totals[name].add(result, measure.cpu)
+    summaries = {name: total.summary(sizes.threads) for name, total in totals.items()}
+    for name, summary in summaries.items():
+        say_summary(ctx, f"{label} {name}", summary)
+    return summaries
+
+
+def cost_ratio(summary: dict[str, Any], reference: dict[str, Any]) -> float | None:
+    """Hub CPU per request of ``summary`` over that of ``reference`` (how many times it costs)."""
+    cost, base = server_cpu_ms(summary), server_cpu_ms(reference)
+    return round(cost / base, 3) if cost and base else None

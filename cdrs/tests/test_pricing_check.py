@@ -256,3 +256,17 @@ def test_price_cdr_command_prints_the_breakdown(cpo):
     assert [finding["code"] for finding in printed["findings"]] == ["COST_MISMATCH"]
     with pytest.raises(CommandError, match="no CDR NOPE"):
         call_command("ocpi_price_cdr", "NOPE")
+
+
+@pytest.mark.parametrize(("bench_on", "priced"), [(False, True), (True, False)])
+def test_the_bench_switch_turns_pricing_off_only_on_a_bench_server(cpo, settings, bench_on, priced):
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+
+    from ocpi_hub.api.bench import bench_pricing
+
+    settings.OCPI_HUB_BENCH_ENDPOINT = bench_on
+    request = Request(RequestFactory().post("/", HTTP_OCPI_HUB_BENCH_PRICING="off"))
+    body = cdr_body(cdr_id="CDR-BENCH", session_id=None)
+    cdr = cdr_create(platform=cpo, version="2.2.1", body=body, pricing=bench_pricing(request)).cdr
+    assert ("cost_breakdown" in cdr.document) is priced

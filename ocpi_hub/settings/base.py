@@ -258,6 +258,7 @@ OCPI_HUB_TOKEN_RESOLVER = "parties.selectors.credential_for_token"
 # Who may see whom (parties/policy.py): "open" routes everyone with everyone, "agreements" only the CPO/eMSP
 # pairs with an active roaming agreement (parties.models.Agreement).
 OCPI_HUB_ROUTING_POLICY = env_choice("OCPI_HUB_ROUTING_POLICY", "open", ("open", "agreements"))
+OCPI_HUB_TOKEN_CACHE = env_bool("OCPI_HUB_TOKEN_CACHE", True)  # per-process token cache (parties/selectors.py)
 OCPI_HUB_PRICING = env_bool("OCPI_HUB_PRICING", True)  # price every inbound CDR from its tariff (COST_MISMATCH)
 OCPI_HUB_COST_TOLERANCE = env_float("OCPI_HUB_COST_TOLERANCE", 0.01)  # CDR currency units, per cost field
 # Failed token authentications per client address and window before 429 (0: no throttling); see throttle.py.

@@ -1,6 +1,7 @@
 from parties.models.agreements import SCOPES, Agreement, AgreementStatus
 from parties.models.outbox import Delivery, DeliveryAttempt, DeliveryStatus, EngineLock, ReceiverQueue
 from parties.models.platform import (
+    AuthGeneration,
     ConnectionStatus,
     Endpoint,
     InterfaceRole,
@@ -14,6 +15,7 @@ __all__ = [
     "SCOPES",
     "Agreement",
     "AgreementStatus",
+    "AuthGeneration",
     "ConnectionStatus",
     "Delivery",
     "DeliveryAttempt",

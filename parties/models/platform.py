@@ -107,10 +107,14 @@ class Platform(models.Model):
         return mask_token(self.token_out)
 
     def touch(self) -> None:
-        """Record that the platform talked to us (throttled to one write per 30 s)."""
+        """Record that the platform talked to us (throttled to one write per 30 s). On a copy handed out by the
+        token cache, the cached platform learns the time too, so the next request's copy does not write."""
         now = timezone.now()
         if self.last_seen_at is None or (now - self.last_seen_at).total_seconds() > 30:
             self.last_seen_at = now
+            origin = self.__dict__.get("_cached_origin")
+            if origin is not None:
+                origin.last_seen_at = now
             Platform.objects.filter(pk=self.pk).update(last_seen_at=now)
 
     def party_keys(self) -> set[tuple[str, str]]:
@@ -169,3 +173,17 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identifier} {self.role}"
+
+
+class AuthGeneration(models.Model):
+    """One row: changes whenever a platform, its roles, endpoints or links change (database triggers, see
+    ``parties/migrations/0005_auth_generation.py``). Every web process compares it with the value its token
+    cache was filled under, once per request (``parties.selectors.credential_for_token``)."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "parties_authgeneration"
+
+    def __str__(self) -> str:
+        return str(self.value)

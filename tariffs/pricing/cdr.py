@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tariffs.pricing.engine import price_session
+from tariffs.pricing.engine import price_session, price_unrestricted
 from tariffs.pricing.session import ZERO, Period, Session, periods_from_cdr
 from tariffs.pricing.types import Breakdown, merge
 
@@ -35,16 +35,24 @@ def named_tariff_ids(cdr: Doc) -> list[str]:
 def price_cdr(
     cdr: Doc, tariffs: dict[str, Doc], *, time_zone: ZoneInfo | None, parse: Callable[[str], datetime]
 ) -> Priced:
-    start, end = parse(cdr["start_date_time"]), parse(cdr["end_date_time"])
-    periods = periods_from_cdr(cdr.get("charging_periods") or [], start=start, end=end, parse=parse)
-    session = Session(start, end, periods, time_zone, reservation_expired=_expired(periods))
-    groups, missing = _by_tariff(periods, tariffs)
-    if not groups:
-        return Priced(None, missing)
-    parts = [price_session(tariffs[key], session.with_periods(group)) for key, group in groups.items()]
-    breakdown = parts[0] if len(parts) == 1 else merge(parts, cdr.get("currency", ""))
+    charging_periods = cdr.get("charging_periods") or []
+    only = _single_tariff(charging_periods, tariffs)
+    fast = None if only is None else price_unrestricted(tariffs[only], charging_periods)
+    missing: list[str] = []
+    if fast is not None and only is not None:
+        breakdown, used = fast, [only]
+    else:
+        start, end = parse(cdr["start_date_time"]), parse(cdr["end_date_time"])
+        periods = periods_from_cdr(charging_periods, start=start, end=end, parse=parse)
+        session = Session(start, end, periods, time_zone, reservation_expired=_expired(periods))
+        groups, missing = _by_tariff(periods, tariffs)
+        if not groups:
+            return Priced(None, missing)
+        parts = [price_session(tariffs[key], session.with_periods(group)) for key, group in groups.items()]
+        breakdown = parts[0] if len(parts) == 1 else merge(parts, cdr.get("currency", ""))
+        used = list(groups)
     breakdown.currency = cdr.get("currency", "")
-    for key in groups:
+    for key in used:
         currency = tariffs[key].get("currency")
         if currency and currency.upper() != (cdr.get("currency") or "").upper():
             breakdown.notes.append(
@@ -54,6 +62,17 @@ def price_cdr(
         breakdown.priceable = False
         breakdown.notes.append(f"tariffs not found: {', '.join(missing)}")
     return Priced(breakdown, missing)
+
+
+def _single_tariff(charging_periods: list[Doc], tariffs: dict[str, Doc]) -> str | None:
+    """The key of the one tariff that prices every period (as ``_by_tariff`` would find it), else None."""
+    named = {period.get("tariff_id") or None for period in charging_periods}
+    if named == {None}:
+        return next(iter(tariffs)) if len(tariffs) == 1 else None
+    if len(named) != 1 or None in named:
+        return None
+    key = str(named.pop()).upper()
+    return key if key in tariffs else None
 
 
 def _by_tariff(periods: tuple[Period, ...], tariffs: dict[str, Doc]) -> tuple[dict[str, list[Period]], list[str]]:

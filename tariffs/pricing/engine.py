@@ -69,12 +69,78 @@ def price_session(tariff: Doc, session: Session) -> Breakdown:
     flat_done: set[bool] = set()
     for period in session.periods:
         _price_period(candidates, period, session, breakdown, groups, steps, flat_done)
+    return _finish(tariff, breakdown, taxes, groups, steps)
+
+
+def _finish(
+    tariff: Doc,
+    breakdown: Breakdown,
+    taxes: Callable[[Decimal, Doc], Money],
+    groups: dict[tuple[str, str, int], Group],
+    steps: dict[str, tuple[Decimal, Winner]],
+) -> Breakdown:
     for (name, dimension, index), group in groups.items():
         line = Line(group.first, dimension, index, group.volume, group.price, Money())
         _add_line(breakdown, taxes, name, line, group)
     _round_steps(steps, breakdown, taxes)
     _limit(tariff, breakdown)
     return breakdown
+
+
+def price_unrestricted(tariff: Doc, charging_periods: list[Doc]) -> Breakdown | None:
+    """``price_session`` for the common case, read straight from the CDR's charging periods (canonical
+    documents): a tariff none of whose elements has restrictions, periods in time order, none of them a
+    reservation, each giving TIME when the tariff prices TIME. Then the first element of each dimension
+    prices every period, and the result is the general path's, without building the session (no DateTime
+    parsed, no restriction evaluated). None when the case does not hold: use ``price_session``."""
+    elements = tariff.get("elements") or []
+    if not _plain_order(charging_periods) or any(element.get("restrictions") for element in elements):
+        return None
+    candidates = _candidates(elements)
+    volumes = [_period_volumes(period) for period in charging_periods]
+    if any("RESERVATION_TIME" in found for found in volumes):
+        return None
+    if candidates["TIME"] and any("TIME" not in found for found in volumes):
+        return None  # TIME from the period's duration: the general path
+    breakdown = Breakdown(currency=tariff.get("currency", ""), tariffs=[_tariff_ref(tariff)])
+    groups: dict[tuple[str, str, int], Group] = {}
+    steps: dict[str, tuple[Decimal, Winner]] = {}
+    for dimension in (*PRICED, "FLAT"):
+        if not candidates[dimension]:
+            continue
+        index, _, component = candidates[dimension][0]
+        for position, found in enumerate(volumes):
+            volume = Decimal(1) if dimension == "FLAT" else found.get(dimension)
+            if volume is None or (volume <= 0 and dimension != "FLAT"):
+                continue
+            key = (_field(dimension, False), dimension, index)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Group(component, decimal(component["price"]), position)
+            group.volume += volume
+            group.periods += 1
+            if dimension == "FLAT":
+                break
+            total = steps[dimension][0] if dimension in steps else ZERO
+            steps[dimension] = (total + volume, (index, component))
+    ordered = dict(sorted(groups.items(), key=lambda item: item[1].first))  # the general path's order
+    return _finish(tariff, breakdown, _taxes(tariff), ordered, steps)
+
+
+def _plain_order(charging_periods: list[Doc]) -> bool:
+    """Some periods, their DateTimes all of one canonical form (so text order is time order), in order."""
+    starts = [period["start_date_time"] for period in charging_periods]
+    return bool(starts) and len({len(start) for start in starts}) == 1 and starts == sorted(starts)
+
+
+def _period_volumes(period: Doc) -> dict[str, Decimal]:
+    volumes: dict[str, Decimal] = {}
+    for dimension in period.get("dimensions") or []:
+        name = dimension["type"]
+        volumes[name] = volumes.get(name, ZERO) + decimal(dimension["volume"])
+    if (volumes.get("RESERVATION_TIME") or ZERO) <= 0:
+        volumes.pop("RESERVATION_TIME", None)
+    return volumes
 
 
 @dataclass(slots=True)

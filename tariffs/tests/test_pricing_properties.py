@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from ocpi_hub.api.datetimes import parse_datetime
 from tariffs.pricing import Breakdown, price_cdr
+from tariffs.pricing.engine import price_session, price_unrestricted
+from tariffs.pricing.session import Session, periods_from_cdr
 
 START = datetime(2025, 3, 29, 20, 0, tzinfo=UTC)  # the night before the DST change
 prices = st.decimals(min_value=0, max_value=5, places=2)
@@ -132,3 +134,24 @@ def test_total_stays_within_min_and_max_price(
     total = _price(bounded, periods).cost("total_cost")
     for amount in (total.before, total.after):
         assert amount is None or low <= amount <= high
+
+
+@settings(max_examples=300, deadline=None)
+@given(tariffs(), period_volumes)
+def test_the_fast_path_for_tariffs_without_restrictions_prices_as_the_general_one(
+    tariff: dict[str, Any], periods: list[dict[str, Decimal]]
+) -> None:
+    plain = {**tariff, "elements": [{"price_components": e["price_components"]} for e in tariff["elements"]]}
+    cdr = _cdr(periods)
+    fast = price_unrestricted(plain, cdr["charging_periods"])
+    if any("TIME" not in dims for dims in periods) and any(
+        component["type"] == "TIME" for element in plain["elements"] for component in element["price_components"]
+    ):
+        assert fast is None  # TIME from the periods' durations: left to the general path
+        return
+    start, end = parse_datetime(cdr["start_date_time"]), parse_datetime(cdr["end_date_time"])
+    session = Session(start, end, periods_from_cdr(cdr["charging_periods"], start=start, end=end, parse=parse_datetime))
+    general = price_session(plain, session)
+    assert fast is not None
+    assert fast.costs == general.costs
+    assert fast.as_dict(lines=True) == general.as_dict(lines=True)
