@@ -19,6 +19,11 @@ def drain_receiver(receiver_ids: list[int] | int) -> int:
 
 
 @shared_task(ignore_result=True)
+def wake_receivers(receiver_ids: list[int]) -> int:
+    return len(dispatch.wake(receiver_ids))
+
+
+@shared_task(ignore_result=True)
 def sweep_deliveries() -> int:
     return deliveries_sweep()
 

@@ -89,6 +89,25 @@ def wake_due(*, now: datetime, limit: int = 1000) -> list[int]:
     return wake(queues.values_list("pk", flat=True)[:limit])
 
 
+def catch_up(*, now: datetime) -> list[int]:
+    """What a listener does when it starts listening (a start, or a takeover from a listener that died):
+    wake every receiver with due rows and no live drain, and once more when each running drain's lease runs
+    out. Such a drain may be the dead listener's worker's: a row queued during its lease would otherwise
+    wait for the sweeper. The second wake is a no-op when the drain was alive (its heartbeat renews the
+    lease, and it looks for more rows itself)."""
+    from parties.tasks import wake_receivers
+
+    woken = wake_due(now=now)
+    for receiver_id, until in ReceiverQueue.objects.filter(drain_until__gt=now).values_list("pk", "drain_until"):
+        if until is None:
+            continue
+        try:
+            wake_receivers.apply_async(([receiver_id],), countdown=(until - now).total_seconds() + 0.5)
+        except Exception:
+            logger.warning("Could not schedule a wake of receiver %s", receiver_id, exc_info=True)
+    return woken
+
+
 def publish(receiver_ids: list[int]) -> None:
     """Publish one ``drain_receiver`` message for these receivers (drained together). If the broker is
     down, their requests stay stamped and the sweeper publishes them again once they are stale."""
@@ -176,7 +195,7 @@ def listener_start() -> OutboxListener | None:
     global _listener
     if not notify_enabled() or _listener is not None:
         return _listener
-    _listener = OutboxListener(wake, lambda: wake_due(now=timezone.now()))
+    _listener = OutboxListener(wake, lambda: catch_up(now=timezone.now()))
     _listener.start()
     return _listener
 
