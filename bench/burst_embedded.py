@@ -99,7 +99,7 @@ def _burst(port: int, hub: subprocess.Popen[bytes], args: argparse.Namespace) ->
     from bench.procs import CpuMeter, Measure
     from bench.receivers import Receivers
     from bench.scenarios.base import applied
-    from bench.scenarios.fan_out import LOCATIONS, STATUSES, FanOut
+    from bench.scenarios.fan_out import LOCATIONS, FanOut, status_of_patch
     from ocpi_hub.api.authentication import encode_token
 
     fan_out = FanOut()
@@ -138,7 +138,7 @@ def _burst(port: int, hub: subprocess.Popen[bytes], args: argparse.Namespace) ->
                 time.sleep(delay)
             location_id = f"FAN-{k % LOCATIONS:03d}"
             stamp = now_text()
-            body = json.dumps({"status": STATUSES[k % len(STATUSES)], "last_updated": stamp}).encode()
+            body = json.dumps({"status": status_of_patch(k), "last_updated": stamp}).encode()
             raw = build_request(
                 "PATCH", f"{base}/{location_id}/{evses[location_id]}", host=host, headers=headers, body=body
             )

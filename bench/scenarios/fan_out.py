@@ -33,6 +33,13 @@ STATUSES = ["AVAILABLE", "CHARGING", "BLOCKED", "OUTOFORDER"]
 LOCATIONS = 20
 
 
+def status_of_patch(k: int) -> str:
+    """The status PATCH number ``k`` sets (on Location ``k % LOCATIONS``): each PATCH of a Location changes
+    its EVSE's status (the hub sends a repeat of the same status only to receivers that missed it). The
+    Locations start AVAILABLE; a run's phases continue the count."""
+    return STATUSES[(k // LOCATIONS + 1) % len(STATUSES)]
+
+
 class FanOut(Scenario):
     key = "fan_out"
     title = "F. EVSE PATCH stream fanned out to 200 eMSPs (+1 down): deliveries/s at lag p95 < 2 s"
@@ -51,6 +58,8 @@ class FanOut(Scenario):
 
     def unavailable(self, ctx: Context) -> str | None:
         return ctx.resolves(self._path(ctx, "X", "E1"), "PATCH")
+
+    _patches = 0  # PATCHes sent so far in this run (their statuses: ``status_of_patch``)
 
     def run(self, ctx: Context) -> None:
         receivers = Receivers()
@@ -125,7 +134,8 @@ class FanOut(Scenario):
                     time.sleep(delay)
                 location_id = f"FAN-{k % LOCATIONS:03d}"
                 stamp = now_text()
-                body = {"status": STATUSES[k % len(STATUSES)], "last_updated": stamp}
+                body = {"status": status_of_patch(self._patches), "last_updated": stamp}
+                self._patches += 1
                 raw = build_request(
                     "PATCH", self._path(ctx, location_id, evses[location_id]), host=ctx.host_header, headers=headers,
                     body=json.dumps(body).encode(),
