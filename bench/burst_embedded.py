@@ -99,7 +99,7 @@ def _burst(port: int, hub: subprocess.Popen[bytes], args: argparse.Namespace) ->
     from bench.procs import CpuMeter, Measure
     from bench.receivers import Receivers
     from bench.scenarios.base import applied
-    from bench.scenarios.fan_out import LOCATIONS, FanOut, status_of_patch
+    from bench.scenarios.fan_out import LOCATIONS, FanOut, first_evse_status, next_status
     from ocpi_hub.api.authentication import encode_token
 
     fan_out = FanOut()
@@ -111,11 +111,12 @@ def _burst(port: int, hub: subprocess.Popen[bytes], args: argparse.Namespace) ->
     host = f"127.0.0.1:{port}"
     connection = Connection("127.0.0.1", port)
     template = LocationTemplate(cpo.country_code, cpo.party_id)
-    evses = {}
+    evses, statuses = {}, {}
     for number in range(LOCATIONS):
         location_id = f"FAN-{number:03d}"
         body = template.body(location_id, number)
         evses[location_id] = json.loads(body)["evses"][0]["uid"]
+        statuses[location_id] = first_evse_status(body)
         problem = applied(
             connection.request(build_request("PUT", f"{base}/{location_id}", host=host, headers=headers, body=body))
         )
@@ -138,7 +139,7 @@ def _burst(port: int, hub: subprocess.Popen[bytes], args: argparse.Namespace) ->
                 time.sleep(delay)
             location_id = f"FAN-{k % LOCATIONS:03d}"
             stamp = now_text()
-            body = json.dumps({"status": status_of_patch(k), "last_updated": stamp}).encode()
+            body = json.dumps({"status": next_status(statuses, location_id), "last_updated": stamp}).encode()
             raw = build_request(
                 "PATCH", f"{base}/{location_id}/{evses[location_id]}", host=host, headers=headers, body=body
             )

@@ -33,11 +33,17 @@ STATUSES = ["AVAILABLE", "CHARGING", "BLOCKED", "OUTOFORDER"]
 LOCATIONS = 20
 
 
-def status_of_patch(k: int) -> str:
-    """The status PATCH number ``k`` sets (on Location ``k % LOCATIONS``): each PATCH of a Location changes
-    its EVSE's status (the hub sends a repeat of the same status only to receivers that missed it). The
-    Locations start AVAILABLE; a run's phases continue the count."""
-    return STATUSES[(k // LOCATIONS + 1) % len(STATUSES)]
+def next_status(current: dict[str, str], location_id: str) -> str:
+    """A status other than the one ``current`` holds for the Location's first EVSE (the hub sends a repeat
+    of the same status only to receivers that missed it, so a repeat would never arrive); ``current`` is
+    updated."""
+    status = STATUSES[(STATUSES.index(current.get(location_id, STATUSES[0])) + 1) % len(STATUSES)]
+    current[location_id] = status
+    return status
+
+
+def first_evse_status(body: bytes) -> str:
+    return str(json.loads(body)["evses"][0]["status"])
 
 
 class FanOut(Scenario):
@@ -59,7 +65,7 @@ class FanOut(Scenario):
     def unavailable(self, ctx: Context) -> str | None:
         return ctx.resolves(self._path(ctx, "X", "E1"), "PATCH")
 
-    _patches = 0  # PATCHes sent so far in this run (their statuses: ``status_of_patch``)
+    _statuses: dict[str, str]  # the status of each Location's first EVSE, as last pushed
 
     def run(self, ctx: Context) -> None:
         receivers = Receivers()
@@ -104,10 +110,12 @@ class FanOut(Scenario):
         return [*ids, down.platform.pk]
 
     def _locations(self, ctx: Context, connection: Connection) -> None:
+        self._statuses = {}
         cpo = ctx.parties["cpo"]
         template = LocationTemplate(cpo.country_code, cpo.party_id)
         for number in range(LOCATIONS):
             location_id = f"FAN-{number:03d}"
+            self._statuses[location_id] = first_evse_status(template.body(location_id, number))
             raw = build_request(
                 "PUT", self._path(ctx, location_id), host=ctx.host_header, headers=ctx.headers(cpo),
                 body=template.body(location_id, number),
@@ -134,8 +142,7 @@ class FanOut(Scenario):
                     time.sleep(delay)
                 location_id = f"FAN-{k % LOCATIONS:03d}"
                 stamp = now_text()
-                body = {"status": status_of_patch(self._patches), "last_updated": stamp}
-                self._patches += 1
+                body = {"status": next_status(self._statuses, location_id), "last_updated": stamp}
                 raw = build_request(
                     "PATCH", self._path(ctx, location_id, evses[location_id]), host=ctx.host_header, headers=headers,
                     body=json.dumps(body).encode(),
