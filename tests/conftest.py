@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from locations.tests.helpers import CPO_ROLE, EMSP_221_ROLE
-from locations.tests.helpers import register as register_party
 from ocpi_party.party import OcpiParty
-from sessions.tests.charging import CPO_A, EMSP_X, EMSP_Y, register
+from tests.bodies import CPO_A, CPO_ROLE, EMSP_221_ROLE, EMSP_X, EMSP_Y
+from tests.factories import register
 
 
 @pytest.fixture
@@ -18,9 +17,9 @@ def parties(hub):  # noqa: ANN001
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
         OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp_x, "eMSP X")
+        register(hub.url, emsp_y, "eMSP Y")
         yield cpo, emsp_x, emsp_y
 
 
@@ -28,7 +27,7 @@ def parties(hub):  # noqa: ANN001
 def cpo(hub):  # noqa: ANN001
     """A 2.3.0 CPO (NL) registered with the hub (locations, tariffs, delivery engine flows)."""
     with OcpiParty(version="2.3.0", roles=[CPO_ROLE]) as party:
-        register_party(hub.url, party, "CPO NL")
+        register(hub.url, party, "CPO NL")
         yield party
 
 
@@ -36,5 +35,5 @@ def cpo(hub):  # noqa: ANN001
 def emsp(hub):  # noqa: ANN001
     """A 2.2.1 eMSP registered with the hub."""
     with OcpiParty(version="2.2.1", roles=[EMSP_221_ROLE]) as party:
-        register_party(hub.url, party, "eMSP 2.2.1")
+        register(hub.url, party, "eMSP 2.2.1")
         yield party

@@ -3,6 +3,8 @@ needs a registered platform without the credentials handshake).
 
 ``party_platform(...)`` is the usual shape: a connected platform with one party role that implements the
 receiver interface of some modules. Everything else (status, version, tokens) is a keyword of the factories.
+``register(hub_url, party, name)`` is the other way to get a platform: a test party (``ocpi_party``) runs the real
+credentials handshake with the hub over HTTP. The OCPI bodies the tests send are built in ``tests.bodies``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 import factory
 from factory.django import DjangoModelFactory
 
+from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Endpoint, Platform, PlatformRole
+from parties.services.credentials import platform_invite
 
 
 class PlatformFactory(DjangoModelFactory):
@@ -69,4 +73,13 @@ def party_platform(
     )
     for module in receives:
         EndpointFactory(platform=platform, identifier=module)
+    return platform
+
+
+def register(hub_url: str, party: OcpiParty, name: str | None = None) -> Platform:
+    """Invite a platform named ``name`` (the party's first party_id unless told), run ``party``'s credentials
+    handshake with the hub at ``hub_url`` (the ``hub`` fixture's ``.url``) and return the hub's Platform row."""
+    platform, token_a = platform_invite(name=name or party.roles[0]["party_id"])
+    party.register_with(f"{hub_url}/ocpi/versions", token_a)
+    platform.refresh_from_db()
     return platform

@@ -11,13 +11,13 @@ import pytest
 
 from cdrs.models import Cdr
 from conftest import Worker
-from locations.tests.helpers import location, tariff
 from ocpi_party.party import OcpiParty, envelope
 from parties.models import Delivery
 from parties.services.agreements import agreement_activate, agreement_create, agreement_suspend
 from parties.services.credentials import platform_invite
 from sessions.models import Session
-from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, cdr_body, cdr_token, register, session_body
+from tests.bodies import CPO_A, CPO_B, EMSP_X, EMSP_Y, cdr_body, cdr_token, location, session_body, tariff, token
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,20 +32,6 @@ def agreements(hub, settings):  # noqa: ANN001
     worker = Worker(hub.url, extra_env={"OCPI_HUB_ROUTING_POLICY": "agreements"}).start()
     yield worker
     worker.stop()
-
-
-def _token(owner: dict[str, Any], uid: str) -> dict[str, Any]:
-    return {
-        "country_code": owner["country_code"],
-        "party_id": owner["party_id"],
-        "uid": uid,
-        "type": "RFID",
-        "contract_id": f"{owner['country_code']}-{owner['party_id']}-C0001",
-        "issuer": owner["business_details"]["name"],
-        "valid": True,
-        "whitelist": "ALLOWED",
-        "last_updated": "2024-05-01T09:00:00Z",
-    }
 
 
 def _push_location(cpo: OcpiParty, owner: dict[str, Any], location_id: str = "LOC1") -> None:
@@ -86,9 +72,9 @@ def test_only_parties_with_an_agreement_see_each_other(hub, agreements):
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
         OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp_x, "eMSP X")
+        register(hub.url, emsp_y, "eMSP Y")
         agreement_create(cpo="NL/CPA", emsp="NL/EMX", activate=True)
 
         # Locations and Tariffs: to X only; Y's GETs show none of A's.
@@ -104,9 +90,9 @@ def test_only_parties_with_an_agreement_see_each_other(hub, agreements):
         assert by_id["status_code"] != 1000
 
         # Tokens: X's reach A, Y's do not (neither pushed nor listed).
-        tokx = _token(EMSP_X, "TOKX")
+        tokx = token(EMSP_X, "TOKX")
         _push_token(emsp_x, tokx)
-        _push_token(emsp_y, _token(EMSP_Y, "TOKY"))
+        _push_token(emsp_y, token(EMSP_Y, "TOKY"))
         cpo.wait_for(lambda rs: "TOKX" in _ids(cpo, "tokens"))
         assert _queued_for("CPO A", "tokens") == {"NL/EMX/TOKX/RFID"}
         assert _listed(cpo, "tokens") == ["TOKX"]
@@ -131,7 +117,7 @@ def test_only_parties_with_an_agreement_see_each_other(hub, agreements):
         def start(emsp: OcpiParty, owner: dict[str, Any], uid: str) -> dict[str, Any]:
             body = {
                 "response_url": f"{emsp.endpoint_url('commands', 'SENDER')}/START_SESSION/r1",
-                "token": _token(owner, uid),
+                "token": token(owner, uid),
                 "location_id": "LOC1",
                 "evse_uid": "E1",
                 "connector_id": "1",
@@ -151,9 +137,9 @@ def test_a_cdr_without_agreement_is_stored_flagged_and_not_forwarded(hub, agreem
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
         OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp_x, "eMSP X")
+        register(hub.url, emsp_y, "eMSP Y")
         agreement_create(cpo="NL/CPA", emsp="NL/EMX", activate=True)
         url = cpo.hub_url("cdrs", "RECEIVER")
         to_y = cdr_body("2.2.1", cdr_id="CDRY", cdr_token=cdr_token(EMSP_Y))
@@ -193,8 +179,8 @@ def test_credentials_and_client_info_list_only_agreed_parties(hub, agreements):
         OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b,
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
     ):
-        register(hub, cpo_a, "CPO A")
-        register(hub, cpo_b, "CPO B")
+        register(hub.url, cpo_a, "CPO A")
+        register(hub.url, cpo_b, "CPO B")
         agreement = agreement_create(cpo="NL/CPA", emsp="NL/EMX", activate=True)  # before X is connected
         credentials = emsp_x.register_with(f"{hub.url}/ocpi/versions", platform_invite(name="eMSP X")[1])
         roles = {(r["country_code"], r["party_id"], r["role"]) for r in credentials["roles"]}
@@ -217,11 +203,11 @@ def test_activating_back_fills_and_suspending_stops_pushes(hub, agreements):
         OcpiParty(version="2.3.0", roles=[CPO_A]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp_x, "eMSP X")
         _push_tariff(cpo, CPO_A)
         _push_location(cpo, CPO_A)
-        _push_token(emsp_x, _token(EMSP_X, "TOKX"))
+        _push_token(emsp_x, token(EMSP_X, "TOKX"))
         assert _queued_for("eMSP X", "locations") == _queued_for("CPO A", "tokens") == set()  # no agreement yet
 
         agreement = agreement_create(cpo="NL/CPA", emsp="NL/EMX")
@@ -247,8 +233,8 @@ def test_agreements_are_on_roles_not_platforms(hub, agreements):
         OcpiParty(version="2.3.0", roles=[CPO_A, CPO_A2]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp_x, "eMSP X")
         agreement_create(cpo="NL/CPA", emsp="NL/EMX", activate=True)
         _push_location(cpo, CPO_A, "LOCA")
         _push_location(cpo, CPO_A2, "LOCZ")
@@ -269,9 +255,9 @@ def test_policy_open_routes_everyone_without_agreements(hub, celery_worker):
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp_x,
         OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp_x, "eMSP X")
+        register(hub.url, emsp_y, "eMSP Y")
         _push_location(cpo, CPO_A)
         for emsp in (emsp_x, emsp_y):
             emsp.wait_for(lambda rs, emsp=emsp: "LOC1" in _ids(emsp, "locations"))

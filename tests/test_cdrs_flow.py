@@ -12,19 +12,9 @@ from cdrs.models import Cdr
 from cdrs.selectors import cdr_warning_summary
 from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Delivery, Platform
-from sessions.tests.charging import (
-    CPO_B,
-    EMSP_Y,
-    cdr_body,
-    cdr_token,
-    deliver_pending,
-    example,
-    period,
-    price,
-    register,
-    session_body,
-    without,
-)
+from sessions.tests.charging import deliver_pending
+from tests.bodies import CPO_B, EMSP_Y, cdr_body, cdr_token, example, period, price, session_body, without
+from tests.factories import register
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,7 +79,7 @@ def test_cdr_is_stored_once_and_forwarded_once_to_the_owner_only(parties, celery
 def test_mixed_versions_receive_schema_valid_cdrs(parties, hub):
     cpo, emsp_x, emsp_y = parties
     with OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b:
-        register(hub, cpo_b, "CPO B")
+        register(hub.url, cpo_b, "CPO B")
         for_y = cdr_body("2.3.0", cpo=CPO_B, cdr_id="CDR-Y", cdr_token=cdr_token(EMSP_Y), session_id=None)
         for_y["charging_periods"][0]["dimensions"].append({"type": "RESERVATION_EXPIRES", "volume": 0.1})
         for_y["cdr_token"]["type"] = "EMAID"
@@ -126,7 +116,7 @@ def test_a_cpo_posts_and_reads_only_its_own_cdrs(parties, hub):
     cpo, _, _ = parties
     location = _post(cpo, cdr_body()).headers["Location"]
     with OcpiParty(version="2.2.1", roles=[CPO_B]) as other:
-        register(hub, other, "CPO B")
+        register(hub.url, other, "CPO B")
         assert other.call("GET", location).json()["status_code"] == 2001
         assert _post(other, cdr_body(cdr_id="CDR2")).json()["status_code"] == 2001
     assert cpo.call("GET", location.replace("CDR1", "NOPE")).status_code == 404
@@ -146,8 +136,8 @@ def test_official_cdr_example_is_accepted(hub, version):
     owner = {"role": "CPO", "country_code": "BE", "party_id": "BEC"}
     token_owner = {"role": "EMSP", "country_code": "DE", "party_id": "TNM"}
     with OcpiParty(version=version, roles=[owner]) as cpo, OcpiParty(version=version, roles=[token_owner]) as emsp:
-        register(hub, cpo, "Example CPO")
-        register(hub, emsp, "Example eMSP")
+        register(hub.url, cpo, "Example CPO")
+        register(hub.url, emsp, "Example eMSP")
         response = _post(cpo, example(version, "cdr_example.json"))
         assert response.status_code == 201, response.text
         assert _cdrs_of(emsp)[0]["id"] == "12345"

@@ -16,7 +16,8 @@ import pytest
 from chargingprofiles.models import ChargingProfileRelay, ChargingProfileResultRecord
 from ocpi_party.party import OcpiParty, Recorded, envelope
 from parties.models import ConnectionStatus, Delivery, Platform
-from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, register, session_body
+from tests.bodies import CPO_A, CPO_B, EMSP_X, EMSP_Y, session_body
+from tests.factories import register
 from tests.ocpi_schema import requires_openapi, validate_object
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,8 +64,8 @@ def connected(hub: Any, emsp_version: str, cpo_version: str) -> Iterator[tuple[O
         OcpiParty(version=emsp_version, roles=[EMSP_X], modules=EMSP_MODULES) as emsp,
         OcpiParty(version=cpo_version, roles=[CPO_A], modules=CPO_MODULES) as cpo,
     ):
-        register(hub, emsp, "eMSP X")
-        register(hub, cpo, "CPO A")
+        register(hub.url, emsp, "eMSP X")
+        register(hub.url, cpo, "CPO A")
         url = f"{cpo.hub_url('sessions', 'RECEIVER')}/NL/CPA/S1"
         assert cpo.call("PUT", url, session_body(cpo_version)).json()["status_code"] == 1000
         cpo.on("*", PROFILE_PATH, lambda rec: (200, envelope(1000, ACCEPTED)))
@@ -138,8 +139,8 @@ def test_only_the_sessions_emsp_or_an_scsp_naming_the_cpo(hub):
         OcpiParty(version="2.2.1", roles=[EMSP_Y], modules=EMSP_MODULES) as emsp_y,
         OcpiParty(version="2.3.0", roles=[SCSP], modules=[("chargingprofiles", "SENDER")]) as scsp,
     ):
-        register(hub, emsp_y, "eMSP Y")
-        register(hub, scsp, "SCSP")
+        register(hub.url, emsp_y, "eMSP Y")
+        register(hub.url, scsp, "SCSP")
         body = {"charging_profile": PROFILE, "response_url": own_url(emsp_y, "set")}
         other = emsp_y.call("PUT", profile_url(emsp_y), body)
         assert other.json()["status_code"] == 4001
@@ -165,7 +166,7 @@ def test_only_the_sessions_emsp_or_an_scsp_naming_the_cpo(hub):
 
 def test_results_from_another_platform_or_to_unknown_urls_are_404(hub):
     with connected(hub, "2.2.1", "2.2.1") as (emsp, cpo), OcpiParty(version="2.2.1", roles=[CPO_B]) as other:
-        register(hub, other, "CPO B")
+        register(hub.url, other, "CPO B")
         emsp.call("PUT", profile_url(emsp), {"charging_profile": PROFILE, "response_url": own_url(emsp, "set")})
         hub_url = cpo.requests_to("chargingprofiles", "PUT")[-1].body["response_url"]
         assert other.call("POST", hub_url, {"result": "ACCEPTED"}).status_code == 404

@@ -15,10 +15,10 @@ import pytest
 from django.utils import timezone
 
 from commands.models import CommandRelay, CommandResultRecord
-from locations.tests.helpers import location
 from ocpi_party.party import OcpiParty, Recorded, envelope
 from parties.models import ConnectionStatus, Delivery, Platform
-from sessions.tests.charging import CPO_A, CPO_B, EMSP_X, EMSP_Y, register, session_body
+from tests.bodies import CPO_A, CPO_B, EMSP_X, EMSP_Y, location, session_body, token
+from tests.factories import register
 from tests.ocpi_schema import requires_openapi, validate_object
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,20 +32,6 @@ SCHEMAS = {
     "UNLOCK_CONNECTOR": "UnlockConnector",
 }
 ACCEPTED = {"result": "ACCEPTED", "timeout": 30}
-
-
-def token(owner: dict[str, Any] = EMSP_X, uid: str = "TOKEN1", token_type: str = "RFID") -> dict[str, Any]:
-    return {
-        "country_code": owner["country_code"],
-        "party_id": owner["party_id"],
-        "uid": uid,
-        "type": token_type,
-        "contract_id": f"{owner['country_code']}-{owner['party_id']}-C0001",
-        "issuer": "eMSP X",
-        "valid": True,
-        "whitelist": "ALLOWED",
-        "last_updated": "2024-05-01T09:00:00Z",
-    }
 
 
 def own_url(emsp: OcpiParty, command: str, ref: str = "ref-1") -> str:
@@ -96,8 +82,8 @@ def connected(hub: Any, emsp_version: str, cpo_version: str) -> Iterator[tuple[O
         OcpiParty(version=emsp_version, roles=[EMSP_X]) as emsp,
         OcpiParty(version=cpo_version, roles=[CPO_A]) as cpo,
     ):
-        register(hub, emsp, "eMSP X")
-        register(hub, cpo, "CPO A")
+        register(hub.url, emsp, "eMSP X")
+        register(hub.url, cpo, "CPO A")
         url = f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC1"
         assert cpo.call("PUT", url, location(owner=CPO_A)).json()["status_code"] == 1000
         yield emsp, cpo
@@ -208,7 +194,7 @@ def test_a_result_reaches_an_emsp_that_was_down_when_it_arrived(hub, celery_work
 
 def test_results_from_another_platform_or_to_unknown_or_expired_urls_are_404(hub):
     with connected(hub, "2.2.1", "2.2.1") as (emsp, cpo), OcpiParty(version="2.2.1", roles=[CPO_B]) as other:
-        register(hub, other, "CPO B")
+        register(hub.url, other, "CPO B")
         answer_with(cpo, ACCEPTED)
         send(emsp, "START_SESSION", command_body(emsp, "START_SESSION"))
         hub_url = cpo.requests_to("commands", "POST")[-1].body["response_url"]
@@ -268,8 +254,8 @@ def test_cpo_offline_is_4003_and_without_commands_interface_4000(hub):
         OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
         OcpiParty(version="2.2.1", roles=[CPO_B], modules=[("locations", "SENDER")]) as bare,
     ):
-        register(hub, emsp_y, "eMSP Y")
-        register(hub, bare, "CPO B")
+        register(hub.url, emsp_y, "eMSP Y")
+        register(hub.url, bare, "CPO B")
         to_bare = {"OCPI-to-country-code": "DE", "OCPI-to-party-id": "CPB"}
         body = command_body(emsp_y, "UNLOCK_CONNECTOR")
         assert send(emsp_y, "UNLOCK_CONNECTOR", body, **to_bare).json()["status_code"] == 4000
@@ -293,7 +279,7 @@ def test_cpo_slow_is_4002_and_no_result_is_invented(hub, settings, celery_worker
 def test_token_of_another_emsp_is_2001_and_unknown_commands(hub):
     with connected(hub, "2.3.0", "2.3.0") as (emsp, cpo):
         answer_with(cpo, ACCEPTED)
-        foreign = command_body(emsp, "START_SESSION", token=token(owner=EMSP_Y))
+        foreign = command_body(emsp, "START_SESSION", token=token(owner=EMSP_Y, issuer="eMSP X"))
         refused = send(emsp, "START_SESSION", foreign).json()
         assert refused["status_code"] == 2001
         assert refused["status_message"].startswith("token.")

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from locations.documents import LocationRef
 from locations.models import Evse, EvseStatusChange, Location
 from locations.services import location_patch, location_put
-from locations.tests.helpers import evse, location, ts
 from ocpi_hub.db import ONLY_IF, Lookup, Statement, execute_together, lookup_together
 from parties.models import Delivery, Platform
 from parties.rows import common_target
 from parties.services.delivery import delivery_enqueue
+from tests.bodies import evse, location, ts
 from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db

@@ -11,18 +11,13 @@ from django.utils import timezone
 
 from conftest import Worker
 from locations.models import Location
-from locations.tests.helpers import (
-    apply_push,
-    connector,
-    location,
-    sorted_location,
-    ts,
-)
+from locations.tests.helpers import apply_push, sorted_location
 from locations.wire import render_location
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery, DeliveryAttempt, Platform
 from parties.services.delivery import deliveries_redrive, deliveries_sweep
 from parties.services.drain import delivery_attempt
+from tests.bodies import connector, location, ts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LOCATIONS = r"/locations/"

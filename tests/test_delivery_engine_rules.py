@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from conftest import purge_test_queue
 from locations.models import Location
-from locations.tests.helpers import location, ts
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery, DeliveryAttempt, Platform, ReceiverQueue
 from parties.services import dispatch, drain
 from parties.services.delivery import deliveries_purge, deliveries_redrive, deliveries_sweep
 from parties.services.drain import delivery_attempt, receiver_drain
+from tests.bodies import location, ts
 from tests.test_delivery_engine import LOCATIONS, hub_state, push, received_state
 
 pytestmark = pytest.mark.django_db(transaction=True)

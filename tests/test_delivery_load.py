@@ -16,9 +16,10 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import ROOT, Worker
-from locations.tests.helpers import CPO_ROLE, location, register, ts
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery
+from tests.bodies import CPO_ROLE, location, ts
+from tests.factories import register
 from tests.test_delivery_engine import LOCATIONS, received_state, wait_until
 from tests.test_runhub import Hub, _wait_for
 

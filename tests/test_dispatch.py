@@ -10,11 +10,11 @@ import pytest
 from django.db import transaction
 
 from conftest import Worker
-from locations.tests.helpers import location, ts
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery
 from parties.services.delivery import delivery_enqueue
 from parties.services.dispatch import OutboxListener
+from tests.bodies import location, ts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("requires_postgres")]
 NO_SWEEPER = {"OCPI_HUB_SWEEP_INTERVAL": "3600", "OCPI_HUB_SWEEP_GRACE": "3600"}

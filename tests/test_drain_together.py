@@ -13,11 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import purge_test_queue
-from locations.tests.helpers import location, register, ts
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery, DeliveryAttempt, Platform, ReceiverQueue
 from parties.services import drain
 from parties.services.drain import receivers_drain
+from tests.bodies import location, ts
+from tests.factories import register
 from tests.test_delivery_engine import hub_state, push, received_state
 from tests.test_delivery_engine_rules import broker_messages
 

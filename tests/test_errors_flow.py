@@ -12,10 +12,11 @@ import pytest
 
 from errors.catalog import catalog_sync
 from errors.models import ErrorRecord, MrecCode
-from errors.tests.helpers import make_location, make_session, record_body, ts
+from errors.tests.helpers import make_location, make_session
 from ocpi_party.party import OcpiParty, Recorded
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.services.credentials import platform_invite
+from tests.bodies import MINUTE, record_body, ts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,9 +79,9 @@ def test_error_record_is_pushed_and_cleared_to_opted_in_emsps_only(hub, celery_w
         assert pushed.body == body
         assert (pushed.header("ocpi-from-party-id"), pushed.header("ocpi-to-party-id")) == ("HUB", "EMA")
 
-        clear = {"cleared_at": ts(45), "last_updated": ts(45)}
+        clear = {"cleared_at": ts(45 * MINUTE), "last_updated": ts(45 * MINUTE)}
         assert cpo.call("PATCH", url, clear).json()["status_code"] == 1000
-        opted.wait_for(lambda rs: any((r.body or {}).get("cleared_at") == ts(45) for r in rs), timeout=20)
+        opted.wait_for(lambda rs: any((r.body or {}).get("cleared_at") == ts(45 * MINUTE) for r in rs), timeout=20)
         assert error_puts(opted)[-1].body == {**body, **clear}
 
         wait_until_delivered()

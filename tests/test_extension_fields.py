@@ -22,18 +22,9 @@ from ocpi_party.party import OcpiParty
 from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, STRIPPED_FIELDS
 from parties.models import Platform
 from sessions.models import Session
-from sessions.tests.charging import (
-    CPO_A,
-    CPO_B,
-    EMSP_X,
-    EMSP_Y,
-    cdr_body,
-    cdr_token,
-    deliver_pending,
-    period,
-    register,
-    session_body,
-)
+from sessions.tests.charging import deliver_pending
+from tests.bodies import CPO_A, CPO_B, EMSP_X, EMSP_Y, cdr_body, cdr_token, period, session_body
+from tests.factories import register
 from tests.ocpi_schema import component_index, requires_openapi, validate_object
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,9 +48,9 @@ def parties(hub):
         OcpiParty(version="2.3.0", roles=[EMSP_X], modules=OPTED_IN_MODULES) as emsp_x,
         OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp_x, "eMSP X")
+        register(hub.url, emsp_y, "eMSP Y")
         yield cpo, emsp_x, emsp_y
 
 
@@ -219,7 +210,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
 def test_invalid_extension_fields_are_2001_in_both_versions(parties, hub):
     cpo_a, _, _ = parties
     with OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b:
-        register(hub, cpo_b, "CPO B")
+        register(hub.url, cpo_b, "CPO B")
         for cpo, owner, version in ((cpo_a, CPO_A, "2.2.1"), (cpo_b, CPO_B, "2.3.0")):
             cases: list[tuple[dict[str, Any], str]] = [*INVALID, ({"session_type": "IDLE"}, "session_type")]
             for changes, field in cases:
@@ -243,7 +234,7 @@ def test_error_records_must_name_stored_records_of_the_same_cpo(parties, hub):
     cpo, _, _ = parties
     stored_error_record("CPO A", "ERR1")
     with OcpiParty(version="2.2.1", roles=[CPO_B]) as cpo_b:
-        register(hub, cpo_b, "CPO B")
+        register(hub.url, cpo_b, "CPO B")
         stored_error_record("CPO B", "ERR9", party=CPO_B)
     unknown = {"id": "ERR9", "code": "CX019", "severity": 2}  # a record of CPO B, not of CPO A
 

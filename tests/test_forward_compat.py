@@ -9,12 +9,25 @@ from typing import Any
 
 import pytest
 
-from locations.tests.helpers import CPO_ROLE, EMSP_221_ROLE, EMSP_230_ROLE, connector, evse, location, tariff
-from locations.tests.helpers import register as register_party
 from ocpi_hub.api.unknown import UNKNOWN, add_unknown, keep_unknown
 from ocpi_party.party import OcpiParty
 from parties.outbound import join_url
-from sessions.tests.charging import CPO_A, EMSP_Y, cdr_body, cdr_token, deliver_pending, session_body
+from sessions.tests.charging import deliver_pending
+from tests.bodies import (
+    CPO_A,
+    CPO_ROLE,
+    EMSP_221_ROLE,
+    EMSP_230_ROLE,
+    EMSP_Y,
+    cdr_body,
+    cdr_token,
+    connector,
+    evse,
+    location,
+    session_body,
+    tariff,
+)
+from tests.factories import register
 from tests.ocpi_schema import requires_openapi, validate_object
 from tokens.wire import Token221, Token230
 
@@ -34,9 +47,9 @@ def location_parties(hub):
         OcpiParty(version="2.3.0", roles=[EMSP_230_ROLE]) as same,
         OcpiParty(version="2.2.1", roles=[EMSP_221_ROLE]) as other,
     ):
-        register_party(hub.url, cpo, "CPO 2.3.0")
-        register_party(hub.url, same, "eMSP 2.3.0")
-        register_party(hub.url, other, "eMSP 2.2.1")
+        register(hub.url, cpo, "CPO 2.3.0")
+        register(hub.url, same, "eMSP 2.3.0")
+        register(hub.url, other, "eMSP 2.2.1")
         yield cpo, same, other
 
 
@@ -102,7 +115,7 @@ def test_unknown_token_fields_reach_cpos_of_the_same_version_only(hub):
         OcpiParty(version="2.3.0", roles=[{**CPO_A, "party_id": "CPB"}]) as other,
     ):
         for party, name in ((emsp, "eMSP"), (same, "CPO 2.2.1"), (other, "CPO 2.3.0")):
-            register_party(hub.url, party, name)
+            register(hub.url, party, name)
         token = {
             "country_code": "DE",
             "party_id": "TNM",

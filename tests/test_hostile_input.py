@@ -106,9 +106,7 @@ FAR_FUTURE = "9999-12-31T23:59:59Z"
 
 def _bodies(version: str) -> dict[str, tuple[str, str, dict]]:
     """A valid body of every module the caller can push: path, method, body."""
-    from errors.tests.helpers import record_body
-    from locations.tests.helpers import location, tariff
-    from sessions.tests.charging import cdr_body, session_body
+    from tests.bodies import cdr_body, location, record_body, session_body, tariff
 
     token = {
         **NL_EMS,
@@ -328,8 +326,8 @@ def test_the_allowed_clock_skew_is_a_setting_and_only_inbound_objects_are_checke
 
     from pydantic import ValidationError
 
-    from locations.tests.helpers import location
     from locations.wire import parse_location, render_location
+    from tests.bodies import location
 
     soon = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = location("L1", last_updated=soon)

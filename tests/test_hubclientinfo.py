@@ -12,18 +12,13 @@ from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Delivery, Platform
 from parties.services.alive import platform_check_alive
 from parties.services.clientinfo import platform_set_status
-from parties.services.credentials import platform_invite
+from tests.factories import register
 from tests.ocpi_schema import requires_openapi, validate_object
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EMSP = {"role": "EMSP", "country_code": "NL", "party_id": "EMS", "business_details": {"name": "eMSP"}}
 CPO = {"role": "CPO", "country_code": "DE", "party_id": "CPA", "business_details": {"name": "CPO"}}
-
-
-def _register(hub, party: OcpiParty, name: str) -> Platform:
-    party.register_with(f"{hub.url}/ocpi/versions", platform_invite(name=name)[1])
-    return Platform.objects.get(name=name)
 
 
 def _wait_until(condition, timeout: float = 15.0) -> None:
@@ -39,8 +34,8 @@ def _client_info_puts(party: OcpiParty, path: str) -> list:
 
 def test_connect_and_suspend_are_pushed_to_other_parties(hub, celery_worker):
     with OcpiParty(version="2.3.0", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO]) as cpo:
-        _register(hub, emsp, "eMSP")
-        cpo_platform = _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        cpo_platform = register(hub.url, cpo, "CPO")
 
         emsp.wait_for(lambda rs: any(r.path.endswith("/hubclientinfo/DE/CPA") for r in rs), timeout=20)
         connected = _client_info_puts(emsp, "/DE/CPA")[-1]
@@ -63,8 +58,8 @@ def test_connect_and_suspend_are_pushed_to_other_parties(hub, celery_worker):
 @requires_openapi
 def test_pushed_client_info_validates_against_the_official_schema(hub, celery_worker):
     with OcpiParty(version="2.3.0", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         emsp.wait_for(lambda rs: any(r.path.endswith("/DE/CPA") for r in rs), timeout=20)
         cpo.wait_for(lambda rs: any(r.path.endswith("/NL/EMS") for r in rs), timeout=20)
         validate_object("2.3.0", "clientInfo", _client_info_puts(emsp, "/DE/CPA")[-1].body)
@@ -73,8 +68,8 @@ def test_pushed_client_info_validates_against_the_official_schema(hub, celery_wo
 
 def test_hubclientinfo_sender_lists_every_party(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         response = emsp.call("GET", emsp.hub_url("hubclientinfo", "SENDER"))
     items = {(i["country_code"], i["party_id"]): i for i in response.json()["data"]}
     assert set(items) == {("NL", "EMS"), ("DE", "CPA")}
@@ -84,8 +79,8 @@ def test_hubclientinfo_sender_lists_every_party(hub):
 
 def test_alive_check_marks_offline_and_back_connected(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO]) as cpo:
-        _register(hub, emsp, "eMSP")
-        cpo_platform = _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        cpo_platform = register(hub.url, cpo, "CPO")
         cpo.go_down()
 
         assert platform_check_alive(platform=cpo_platform) is False
@@ -102,7 +97,7 @@ def test_alive_check_marks_offline_and_back_connected(hub):
 
 def test_beat_runs_the_alive_check_after_silence(hub, celery_worker, settings):
     with OcpiParty(version="2.2.1", roles=[CPO]) as cpo:
-        platform = _register(hub, cpo, "CPO")
+        platform = register(hub.url, cpo, "CPO")
         Platform.objects.filter(pk=platform.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
         cpo.go_down()
         celery_worker.stop()

@@ -10,17 +10,13 @@ import requests
 from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Platform
 from parties.services.credentials import platform_invite
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EMSP = {"role": "EMSP", "country_code": "NL", "party_id": "ACM", "business_details": {"name": "Acme eMSP"}}
 SQUAT_CPO = {"role": "CPO", "country_code": "NL", "party_id": "ACM", "business_details": {"name": "Squatter"}}
 OTHER_CPO = {"role": "CPO", "country_code": "DE", "party_id": "OTH", "business_details": {"name": "Other"}}
-
-
-def _register(hub, party: OcpiParty, name: str) -> Platform:  # noqa: ANN001
-    party.register_with(f"{hub.url}/ocpi/versions", platform_invite(name=name)[1])
-    return Platform.objects.get(name=name)
 
 
 def _post_credentials(hub, party: OcpiParty, name: str) -> dict:  # noqa: ANN001
@@ -39,7 +35,7 @@ def test_a_second_platform_cannot_claim_a_pair_another_holds_in_another_role(hub
         OcpiParty(version="2.2.1", roles=[EMSP]) as owner,
         OcpiParty(version="2.2.1", roles=[SQUAT_CPO]) as squatter,
     ):
-        _register(hub, owner, "Acme")
+        register(hub.url, owner, "Acme")
 
         answer = _post_credentials(hub, squatter, "Squatter")
 
@@ -56,8 +52,8 @@ def test_a_credentials_update_cannot_claim_a_pair_another_holds(hub):
         OcpiParty(version="2.2.1", roles=[EMSP]) as owner,
         OcpiParty(version="2.2.1", roles=[OTHER_CPO]) as other,
     ):
-        _register(hub, owner, "Acme")
-        other_platform = _register(hub, other, "Other")
+        register(hub.url, owner, "Acme")
+        other_platform = register(hub.url, other, "Other")
         other.roles = [OTHER_CPO, {**SQUAT_CPO, "business_details": {"name": "Other"}}]
 
         with pytest.raises(Exception, match="2001"):
@@ -73,7 +69,7 @@ def test_platforms_an_admin_linked_may_share_a_pair_in_different_roles(hub):
         OcpiParty(version="2.2.1", roles=[SQUAT_CPO]) as cpo,
         OcpiParty(version="2.2.1", roles=[{**EMSP, "business_details": {"name": "Twin"}}]) as twin,
     ):
-        acme = _register(hub, emsp, "Acme eMSP")
+        acme = register(hub.url, emsp, "Acme eMSP")
         platform, token_a = platform_invite(name="Acme CPO")
         platform.linked_platforms.add(acme)
 

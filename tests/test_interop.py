@@ -14,13 +14,13 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from locations.tests.helpers import CPO_ROLE, evse, location, tariff
-from locations.tests.helpers import register as register_party
 from ocpi_party.party import OcpiParty, Recorded, new_token
 from parties.models import Delivery, DeliveryStatus, Platform
 from parties.outbound import join_url
 from parties.services.credentials import hub_register, platform_invite
-from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, deliver_pending, register, session_body
+from sessions.tests.charging import deliver_pending
+from tests.bodies import CPO_A, CPO_ROLE, EMSP_X, cdr_body, evse, location, session_body, tariff
+from tests.factories import register
 from tests.ocpi_schema import requires_openapi, validate_object
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,8 +89,8 @@ def test_cdr_reaches_an_emsp_whose_endpoint_ends_in_a_slash(hub):
         OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_X], trailing_slash=True) as emsp,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp, "eMSP X")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp, "eMSP X")
         emsp.on("*", r"/cdrs$", _redirect_to_slash(emsp))
         assert cpo.call("POST", cpo.hub_url("cdrs", "RECEIVER"), cdr_body()).status_code == 201
 
@@ -104,8 +104,8 @@ def test_a_redirect_is_a_retryable_failure_and_is_never_followed(hub):
         OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
         OcpiParty(version="2.3.0", roles=[EMSP_X]) as emsp,
     ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp, "eMSP X")
+        register(hub.url, cpo, "CPO A")
+        register(hub.url, emsp, "eMSP X")
         emsp.on("*", r"/cdrs$", _redirect_to_slash(emsp))
         cpo.call("POST", cpo.hub_url("cdrs", "RECEIVER"), cdr_body())
 
@@ -121,8 +121,8 @@ def test_ids_that_need_encoding_arrive_intact_as_one_segment(hub):
         OcpiParty(version="2.3.0", roles=[CPO_ROLE]) as cpo,
         OcpiParty(version="2.2.1", roles=[{**EMSP_X, "party_id": "EMA"}], trailing_slash=True) as emsp,
     ):
-        register_party(hub.url, cpo, "CPO NL")
-        register_party(hub.url, emsp, "eMSP A")
+        register(hub.url, cpo, "CPO NL")
+        register(hub.url, emsp, "eMSP A")
         for location_id in AWKWARD_IDS:
             body = location(location_id, evses=[evse("E1")])
             url = join_url(cpo.hub_url("locations", "RECEIVER"), "NL", "CPO", location_id)
@@ -156,8 +156,8 @@ def test_token_pushes_encode_the_uid_and_keep_the_type_query(hub):
         OcpiParty(version="2.2.1", roles=[emsp_role]) as emsp,
         OcpiParty(version="2.2.1", roles=[CPO_A], trailing_slash=True) as cpo,
     ):
-        register(hub, emsp, "eMSP")
-        register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         for uid in AWKWARD_IDS:
             token = {
                 **{key: emsp_role[key] for key in ("country_code", "party_id")},
@@ -203,7 +203,7 @@ def test_ids_in_the_url_that_cannot_be_a_cistring_are_2001(cpo, method, path, na
 def test_a_receiver_answering_403_to_the_hubs_token_is_flagged_for_attention(hub, cpo, settings):
     settings.OCPI_HUB_UNAUTHORIZED_FLAG_AFTER = 2
     with OcpiParty(version="2.2.1", roles=[{**EMSP_X, "party_id": "EMA"}], unknown_token_status=403) as emsp:
-        platform = register_party(hub.url, emsp, "eMSP A")
+        platform = register(hub.url, emsp, "eMSP A")
         emsp.token_b = new_token()  # the eMSP no longer knows the token the hub calls it with
         for number in (1, 2):
             body = location(f"LOC{number}", evses=[evse("E1")])
@@ -230,7 +230,7 @@ def _identifiers(details: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
 def test_a_platform_that_did_not_opt_in_sees_only_standard_modules(hub, version):
     with OcpiParty(version=version, roles=[EMSP_X]) as emsp:
-        register(hub, emsp, "eMSP X")
+        register(hub.url, emsp, "eMSP X")
         assert ("chargex-errors", "SENDER") not in emsp.hub_endpoints  # nor during the registration
         details = _details(emsp, version)
 
@@ -242,7 +242,7 @@ def test_a_platform_that_did_not_opt_in_sees_only_standard_modules(hub, version)
 def test_a_platform_listing_chargex_errors_sees_the_module_after_registration(hub):
     modules = [("sessions", "RECEIVER"), ("chargex-errors", "RECEIVER")]
     with OcpiParty(version="2.3.0", roles=[EMSP_X], modules=modules) as emsp:
-        register(hub, emsp, "eMSP X")
+        register(hub.url, emsp, "eMSP X")
         endpoints = _details(emsp, "2.3.0")["endpoints"]
 
     ours = {(item["role"], item["url"].rsplit("/ocpi/", 1)[1]) for item in endpoints}
@@ -266,7 +266,7 @@ def test_a_put_answers_http_200_whether_the_object_is_new_or_replaced(hub):
     with (
         OcpiParty(version="2.3.0", roles=[CPO_ROLE, emsp_role]) as party,
     ):
-        register_party(hub.url, party, "CPO and eMSP")
+        register(hub.url, party, "CPO and eMSP")
         token = {
             "country_code": "DE",
             "party_id": "TNM",
@@ -304,7 +304,7 @@ def test_a_party_answering_its_version_details_as_a_list_registers(hub, stamp):
     with OcpiParty(version="2.2.1", roles=[EMSP_X]) as emsp:
         emsp.on("GET", r"/versions$", lambda rec: _loose(200, emsp._versions_data(), stamp))
         emsp.on("GET", r"/details$", lambda rec: _loose(200, [emsp._details_data("2.2.1")], stamp))
-        platform = register(hub, emsp, "eMSP X")
+        platform = register(hub.url, emsp, "eMSP X")
 
     assert platform.status == "CONNECTED"
     assert platform.endpoint_url("cdrs", "RECEIVER") == emsp.endpoint_url("cdrs")
@@ -327,7 +327,7 @@ def test_the_hub_registering_with_a_party_reads_list_shaped_credentials(hub):
 def test_lower_case_cistring_ids_are_the_same_ids(hub):
     lower = {"role": "CPO", "country_code": "nl", "party_id": "cpo"}
     with OcpiParty(version="2.3.0", roles=[lower]) as cpo:
-        register_party(hub.url, cpo, "CPO nl")
+        register(hub.url, cpo, "CPO nl")
         body = location("loc1", owner=lower, evses=[evse("e1")])
         base = cpo.hub_url("locations", "RECEIVER")
         assert cpo.call("PUT", join_url(base, "nl", "cpo", "loc1"), body).json()["status_code"] == 1000
@@ -341,7 +341,7 @@ def test_lower_case_cistring_ids_are_the_same_ids(hub):
 @pytest.mark.parametrize("stamp", OTHER_TIMESTAMPS)
 def test_push_answers_without_status_message_and_other_timestamps_succeed(hub, cpo, stamp):
     with OcpiParty(version="2.2.1", roles=[{**EMSP_X, "party_id": "EMA"}]) as emsp:
-        register_party(hub.url, emsp, "eMSP A")
+        register(hub.url, emsp, "eMSP A")
         emsp.respond_with(raw_body=f'{{"status_code": 1000, "timestamp": "{stamp}"}}'.encode())
         url = join_url(cpo.hub_url("locations", "RECEIVER"), "NL", "CPO", "LOC1")
         cpo.call("PUT", url, location("LOC1", evses=[evse("E1")]))

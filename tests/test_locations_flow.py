@@ -11,26 +11,24 @@ from django.core.management import CommandError, call_command
 
 from locations.documents import render_part
 from locations.models import Evse, EvseStatusChange, Location
-from locations.tests.helpers import (
-    CPO_ROLE,
-    EMSP_221_ROLE,
-    EMSP_230_ROLE,
-    OTHER_CPO_ROLE,
-    apply_push,
-    assert_official,
-    connector,
-    evse,
-    location,
-    location_230,
-    register,
-    sorted_location,
-    tariff,
-    ts,
-)
+from locations.tests.helpers import apply_push, assert_official, sorted_location
 from locations.wire import parse_location
 from ocpi_party.party import OcpiParty, Recorded
 from parties.models import Delivery, Platform
 from parties.services.drain import delivery_attempt
+from tests.bodies import (
+    CPO_ROLE,
+    EMSP_221_ROLE,
+    EMSP_230_ROLE,
+    OTHER_CPO_ROLE,
+    connector,
+    evse,
+    location,
+    location_230,
+    tariff,
+    ts,
+)
+from tests.factories import register
 from tests.ocpi_schema import example_names, example_path, requires_examples
 
 pytestmark = pytest.mark.django_db(transaction=True)

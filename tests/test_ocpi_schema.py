@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests import ocpi_schema
+from tests import bodies, ocpi_schema
 from tests.ocpi_schema import (
     component_names,
     example_names,
@@ -36,54 +36,35 @@ SHORT_NAMES = (
 )
 
 
+# Minimal valid objects for the validator tests: the shared builders of tests.bodies, trimmed to the fields
+# these tests are about (no tariff_ids, names, operator or parking type).
+SCHEMA_OWNER = {"country_code": "NL", "party_id": "ABC"}
+SCHEMA_TIME = "2024-01-01T00:00:00Z"
+
+
 def _connector(**changes: Any) -> dict[str, Any]:
-    connector = {
-        "id": "1",
-        "standard": "IEC_62196_T2",
-        "format": "SOCKET",
-        "power_type": "AC_3_PHASE",
-        "max_voltage": 230,
-        "max_amperage": 16,
-        "last_updated": "2024-01-01T00:00:00Z",
-    }
-    return {**connector, **changes}
+    return {**bodies.without(bodies.connector("1", last_updated=SCHEMA_TIME), "tariff_ids"), **changes}
 
 
 def _location(**changes: Any) -> dict[str, Any]:
-    location = {
-        "country_code": "NL",
-        "party_id": "ABC",
-        "id": "LOC1",
-        "publish": True,
-        "address": "Street 1",
-        "city": "Town",
-        "country": "NLD",
-        "coordinates": {"latitude": "52.123456", "longitude": "4.123456"},
-        "time_zone": "Europe/Amsterdam",
-        "evses": [
-            {
-                "uid": "E1",
-                "status": "AVAILABLE",
-                "connectors": [_connector()],
-                "last_updated": "2024-01-01T00:00:00Z",
-            }
-        ],
-        "last_updated": "2024-01-01T00:00:00Z",
-    }
-    return {**location, **changes}
+    minimal_evse = bodies.without(
+        bodies.evse("E1", connectors=[_connector()], last_updated=SCHEMA_TIME), "evse_id", "capabilities"
+    )
+    item = bodies.location(
+        owner=SCHEMA_OWNER,
+        address="Street 1",
+        city="Town",
+        coordinates={"latitude": "52.123456", "longitude": "4.123456"},
+        evses=[minimal_evse],
+        last_updated=SCHEMA_TIME,
+    )
+    return {**bodies.without(item, "name", "postal_code", "parking_type", "operator"), **changes}
 
 
 def _tariff(**changes: Any) -> dict[str, Any]:
-    tariff = {
-        "country_code": "DE",
-        "party_id": "ALL",
-        "id": "T1",
-        "currency": "EUR",
-        "elements": [{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}],
-        "tax_included": "YES",
-        "last_updated": "2024-01-01T00:00:00Z",
-    }
-    return {**tariff, **changes}
+    elements = [{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}]
+    item = bodies.tariff(owner={"country_code": "DE", "party_id": "ALL"}, elements=elements, last_updated=SCHEMA_TIME)
+    return {**bodies.without(item, "max_price"), **changes}
 
 
 def _load(version: str, name: str) -> Any:

@@ -8,7 +8,8 @@ import pytest
 from cdrs.models import Cdr
 from ocpi_party.party import OcpiParty
 from sessions.models import Session
-from sessions.tests.charging import CPO_A, EMSP_X, cdr_body, register, session_body
+from tests.bodies import CPO_A, EMSP_X, cdr_body, session_body
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +30,7 @@ def test_sessions_and_cdrs_go_to_the_ptp_or_scsp_the_cpo_names(hub, celery_worke
         OcpiParty(version="2.3.0", roles=[SCSP], modules=[("sessions", "RECEIVER")]) as scsp,
     ):
         for party, name in ((cpo, "CPO A"), (emsp, "eMSP X"), (ptp, "PTP"), (scsp, "SCSP")):
-            register(hub, party, name)
+            register(hub.url, party, name)
         sessions_url = f"{cpo.hub_url('sessions', 'RECEIVER')}/NL/CPA"
 
         put = cpo.call("PUT", f"{sessions_url}/S1", session_body(), headers=to(PTP))

@@ -25,10 +25,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from locations.tests.helpers import CPO_ROLE, EMSP_221_ROLE
-from locations.tests.helpers import register as register_party
 from ocpi_hub.api.authentication import encode_token
 from ocpi_party.party import OcpiParty
+from tests.bodies import CPO_ROLE, EMSP_221_ROLE
+from tests.factories import register
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ("2.2.1", "2.3.0")
@@ -69,7 +69,7 @@ def _fuzz_operation(operation: Any, base_url: str, headers: dict[str, str]) -> N
 def test_every_operation_answers_as_documented(hub: Any, version: str) -> None:
     roles = [CPO_ROLE, EMSP_221_ROLE]
     with OcpiParty(version=version, roles=roles) as party:
-        register_party(hub.url, party, f"Fuzzer {version}")
+        register(hub.url, party, f"Fuzzer {version}")
         STATS.pop(hub.url, None)
         headers = {
             "Authorization": f"Token {encode_token(party.token_c)}",

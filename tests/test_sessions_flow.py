@@ -8,19 +8,9 @@ import pytest
 from ocpi_party.party import OcpiParty
 from parties.models import ConnectionStatus, Delivery, Platform
 from sessions.models import Session
-from sessions.tests.charging import (
-    CPO_A,
-    CPO_B,
-    EMSP_X,
-    cdr_token,
-    deliver_pending,
-    example,
-    period,
-    price,
-    register,
-    session_body,
-    without,
-)
+from sessions.tests.charging import deliver_pending
+from tests.bodies import CPO_A, CPO_B, EMSP_X, cdr_token, example, period, price, session_body, without
+from tests.factories import register
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -204,7 +194,7 @@ def test_ids_in_url_must_equal_the_body(parties):
 def test_a_cpo_writes_only_its_own_sessions(parties, hub):
     cpo, _, _ = parties
     with OcpiParty(version="2.2.1", roles=[CPO_B]) as other:
-        register(hub, other, "CPO B")
+        register(hub.url, other, "CPO B")
         answer = other.call("PUT", _url(other, owner=CPO_A), session_body()).json()
         assert answer["status_code"] == 2001
         assert other.call("GET", _url(other, owner=CPO_A)).json()["status_code"] == 2001
@@ -241,8 +231,8 @@ def test_official_session_examples_are_accepted(hub, version):
     ]
     emsp = {"role": "EMSP", "country_code": "NL", "party_id": "TST"}
     with OcpiParty(version=version, roles=owners) as cpo, OcpiParty(version=version, roles=[emsp]) as tst:
-        register(hub, cpo, "Example CPO")
-        register(hub, tst, "Example eMSP")
+        register(hub.url, cpo, "Example CPO")
+        register(hub.url, tst, "Example eMSP")
         for name in ("session_example_1_simple_start.json", "session_example_2_short_finished.json"):
             body = example(version, name)
             url = f"{cpo.hub_url('sessions', 'RECEIVER')}/{body['country_code']}/{body['party_id']}/{body['id']}"
@@ -381,7 +371,7 @@ def test_charging_preferences_only_for_sessions_routed_to_the_caller(parties):
 def test_session_230_price_is_stored_canonical(parties, hub):
     _, emsp_x, _ = parties
     with OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b:
-        register(hub, cpo_b, "CPO B")
+        register(hub.url, cpo_b, "CPO B")
         body = session_body("2.3.0", cpo=CPO_B, total_cost=price("2.3.0", 2.0, 0.42))
         url = f"{cpo_b.hub_url('sessions', 'RECEIVER')}/DE/CPB/S1"
         assert cpo_b.call("PUT", url, body).json()["status_code"] == 1000

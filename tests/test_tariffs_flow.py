@@ -7,20 +7,13 @@ import json
 
 import pytest
 
-from locations.tests.helpers import (
-    CPO_ROLE,
-    EMSP_221_ROLE,
-    EMSP_230_ROLE,
-    OTHER_CPO_ROLE,
-    assert_official,
-    register,
-    tariff,
-    ts,
-)
+from locations.tests.helpers import assert_official
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery
 from parties.services.drain import delivery_attempt
 from tariffs.models import Tariff
+from tests.bodies import CPO_ROLE, EMSP_221_ROLE, EMSP_230_ROLE, OTHER_CPO_ROLE, tariff, ts
+from tests.factories import register
 from tests.ocpi_schema import example_names, example_path, requires_examples
 
 pytestmark = pytest.mark.django_db(transaction=True)

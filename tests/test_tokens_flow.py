@@ -11,7 +11,8 @@ import pytest
 
 from ocpi_party.party import OcpiParty, Recorded, envelope
 from parties.models import ConnectionStatus, Delivery, DeliveryStatus, Platform
-from parties.services.credentials import platform_invite
+from tests import bodies
+from tests.factories import register
 from tests.ocpi_schema import example_path, requires_examples, requires_openapi, validate_object
 from tokens.models import Token
 
@@ -25,24 +26,10 @@ AUTHORIZE = r"/tokens/sender/[^/]+/authorize$"
 Headers = dict[str, str | None]
 
 
-def _register(hub, party: OcpiParty, name: str) -> Platform:
-    party.register_with(f"{hub.url}/ocpi/versions", platform_invite(name=name)[1])
-    return Platform.objects.get(name=name)
-
-
 def _token(uid: str = "12345678905880", token_type: str = "RFID", **fields: Any) -> dict[str, Any]:
-    token = {
-        "country_code": "DE",
-        "party_id": "TNM",
-        "uid": uid,
-        "type": token_type,
-        "contract_id": "DE8ACC12E46L89",
-        "issuer": "TheNewMotion",
-        "valid": True,
-        "whitelist": "ALLOWED",
-        "last_updated": "2024-03-01T10:00:00Z",
-    }
-    return {**token, **fields}
+    """The official examples' token (DE/TNM, issued by TheNewMotion)."""
+    defaults = {"contract_id": "DE8ACC12E46L89", "issuer": "TheNewMotion", "last_updated": "2024-03-01T10:00:00Z"}
+    return bodies.token(EMSP, uid, token_type, **{**defaults, **fields})
 
 
 def _example(version: str, name: str) -> dict[str, Any]:
@@ -80,9 +67,9 @@ def test_tokens_reach_every_cpo_in_its_version(hub, celery_worker):
         OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo221,
         OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo230,
     ):
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo221, "CPO 2.2.1")
-        _register(hub, cpo230, "CPO 2.3.0")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo221, "CPO 2.2.1")
+        register(hub.url, cpo230, "CPO 2.3.0")
         rfid, emaid = _token(), _token(uid="DE-TNM-C12345678-X", token_type="EMAID", whitelist="NEVER")
         assert _put(emsp, rfid)["status_code"] == 1000
         assert _put(emsp, emaid)["status_code"] == 1000
@@ -120,9 +107,9 @@ def test_a_targeted_push_reaches_only_the_cpo_named_in_ocpi_to(hub, celery_worke
         OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo_a,
         OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo_b,
     ):
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo_a, "CPO A")
-        _register(hub, cpo_b, "CPO B")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo_a, "CPO A")
+        register(hub.url, cpo_b, "CPO B")
         token = _token(uid="ONLY-FOR-A")
         to_a = {"OCPI-to-country-code": "DE", "OCPI-to-party-id": "CPA"}
 
@@ -160,9 +147,9 @@ def test_cpo_lists_tokens_in_its_version_with_pagination(hub):
         OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo221,
         OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo230,
     ):
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo221, "CPO 2.2.1")
-        _register(hub, cpo230, "CPO 2.3.0")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo221, "CPO 2.2.1")
+        register(hub.url, cpo230, "CPO 2.3.0")
         for token in listed:
             _put(emsp, token)
         _put(emsp, _token(uid="NL-TNM-EMAID1", token_type="EMAID", country_code="NL"))
@@ -202,8 +189,8 @@ def _answer(info: dict[str, Any]):
 @requires_openapi
 def test_authorize_is_forwarded_live_and_answered(hub):
     with OcpiParty(version="2.3.0", roles=[EMSP]) as emsp, OcpiParty(version="2.3.0", roles=[CPO_B]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         token = _token()
         _put(emsp, token)
         info = {
@@ -239,8 +226,8 @@ def test_authorize_is_forwarded_live_and_answered(hub):
 
 def test_authorize_relays_the_emsp_errors_and_routes_by_ocpi_to(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         emsp.on("POST", AUTHORIZE, lambda rec: (404, envelope(2004, status_message="Unknown token")))
         to_emsp: Headers = {"OCPI-to-country-code": "DE", "OCPI-to-party-id": "TNM"}
 
@@ -258,8 +245,8 @@ def test_authorize_relays_the_emsp_errors_and_routes_by_ocpi_to(hub):
 @requires_openapi
 def test_authorize_translates_between_a_221_cpo_and_a_230_emsp(hub):
     with OcpiParty(version="2.3.0", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         token = _token(uid="ABC123")
         _put(emsp, token)
         answered = {**token, "last_updated": "2024-03-01T10:00:00+00:00", "loyalty_tier": "gold"}  # 2.3.0-only
@@ -280,8 +267,8 @@ def test_authorize_translates_between_a_221_cpo_and_a_230_emsp(hub):
 def test_authorize_times_out_with_4002(hub, settings):
     settings.OCPI_HUB_AUTHORIZE_TIMEOUT = 0.3
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         _put(emsp, _token())
         emsp.respond_with(delay=1.5, method="POST", path_regex=AUTHORIZE)
 
@@ -293,8 +280,8 @@ def test_authorize_times_out_with_4002(hub, settings):
 
 def test_authorize_to_an_offline_or_unconnected_emsp_is_4003(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
-        emsp_platform = _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        emsp_platform = register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         _put(emsp, _token())
         emsp.go_down()
         assert cpo.call("POST", _authorize_url(cpo, "12345678905880")).json()["status_code"] == 4003
@@ -308,8 +295,8 @@ def test_authorize_to_an_offline_or_unconnected_emsp_is_4003(hub):
 
 def test_authorize_for_an_unknown_owner_is_4001(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         _put(emsp, _token())
         url = _authorize_url(cpo, "UNKNOWN-UID")
         assert cpo.call("POST", url).json()["status_code"] == 4001
@@ -329,9 +316,9 @@ def test_authorize_failures_of_the_emsp_are_hub_errors(hub):
         OcpiParty(version="2.2.1", roles=[EMSP_NL], modules=without_sender) as silent,
         OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
     ):
-        _register(hub, emsp, "eMSP")
-        _register(hub, silent, "eMSP without sender")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, silent, "eMSP without sender")
+        register(hub.url, cpo, "CPO")
         url = _authorize_url(cpo, "ANY")
         to_silent: Headers = {"OCPI-to-country-code": "NL", "OCPI-to-party-id": "TNM"}
         assert cpo.call("POST", url, headers=to_silent).json()["status_code"] == 4000
@@ -355,8 +342,8 @@ def test_authorize_answers_are_normalised_before_they_are_relayed(hub):
     """A same-version eMSP answering ``data`` as a one-element list with nulls: the CPO gets the object
     without the nulls; a longer list is 4000 naming the problem (issue 12, item 5)."""
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         token = _token()
         _put(emsp, token)
         with_nulls = {"allowed": "ALLOWED", "token": {**token, "group_id": None}, "location": None, "info": None}
@@ -385,7 +372,7 @@ def test_authorize_answers_are_normalised_before_they_are_relayed(hub):
 def test_official_token_examples_are_accepted(hub, version):
     names = ["token_example_1_app_user.json", "token_example_2_full_rfid.json", "token_put_example.json"]
     with OcpiParty(version=version, roles=[EMSP, EMSP_NL]) as emsp:
-        _register(hub, emsp, "eMSP")
+        register(hub.url, emsp, "eMSP")
         for name in names:
             example = _example(version, name)
             response = emsp.call("PUT", _token_url(emsp, example), example)
@@ -402,7 +389,7 @@ def test_official_token_examples_are_accepted(hub, version):
 
 def test_malformed_tokens_are_2001_naming_the_field(hub):
     with OcpiParty(version="2.2.1", roles=[EMSP]) as emsp:
-        _register(hub, emsp, "eMSP")
+        register(hub.url, emsp, "eMSP")
         cases = {
             "whitelist": _token(whitelist="SOMETIMES"),
             "energy_contract.supplier_name": _token(energy_contract={"contract_id": "1"}),
@@ -437,8 +424,8 @@ def test_malformed_tokens_are_2001_naming_the_field(hub):
 
 def test_stale_changes_are_ignored_and_not_pushed(hub):
     with OcpiParty(version="2.3.0", roles=[EMSP]) as emsp, OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo:
-        _register(hub, emsp, "eMSP")
-        _register(hub, cpo, "CPO")
+        register(hub.url, emsp, "eMSP")
+        register(hub.url, cpo, "CPO")
         token = _token(last_updated="2024-03-02T10:00:00Z")
         _put(emsp, token)
         deliveries = Delivery.objects.filter(module="tokens")

@@ -14,7 +14,7 @@ from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
 from sessions.selectors import evse_exists
 from sessions.services import Push, SessionRef, session_put
-from sessions.tests.charging import EMSP_X, cdr_body, session_body
+from tests.bodies import EMSP_X, cdr_body, session_body
 from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db

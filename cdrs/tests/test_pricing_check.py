@@ -19,9 +19,9 @@ from cdrs.services import cdr_create
 from locations.models import Location
 from ocpi_hub.exceptions import InvalidParameters
 from parties.models import Platform
-from sessions.tests.charging import EMSP_X, cdr_body, cdr_tariff, period, price
 from tariffs.models import TariffVersion
 from tariffs.services import tariff_put
+from tests.bodies import EMSP_X, cdr_body, cdr_tariff, period, price
 from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db

@@ -24,8 +24,8 @@ from sessions.quality import (
     error_record_issues,
     session_report,
 )
-from sessions.tests.charging import cdr_body, period, price, session_body, without
 from sessions.wire import parse_session
+from tests.bodies import cdr_body, period, price, session_body, without
 
 
 def _cdr_codes(version: str = "2.2.1", *, lenient: bool = False, **changes: Any) -> list[str]:

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from cdrs.wire import SessionType, parse_cdr, render_cdr, render_cdr_for
 from ocpi_hub.api.wire import format_validation_error
-from sessions.tests.charging import PLATFORM_OPTED_IN, PLATFORM_PLAIN, cdr_body, example
+from sessions.tests.charging import PLATFORM_OPTED_IN, PLATFORM_PLAIN
+from tests.bodies import cdr_body, example
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
 
 VERSIONS = ("2.2.1", "2.3.0")

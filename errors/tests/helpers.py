@@ -1,27 +1,19 @@
-"""Builders shared by the errors tests: platforms, locations, sessions and error-record bodies."""
+"""Helpers shared by the errors tests: platforms, and Location/Session rows as their apps store them (the
+ErrorRecord body builder is ``tests.bodies.record_body``)."""
 
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from parties.extension import MODULE
 from parties.models import Platform
 from parties.tokens import hash_token
+from tests.bodies import BASE, ts
 from tests.factories import EndpointFactory, party_platform
 
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CPO = ("NL", "CPO")
-
-
-def at(minutes: float = 0) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-def ts(minutes: float = 0) -> str:
-    """OCPI DateTime ``minutes`` after T0."""
-    return at(minutes).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def make_platform(
@@ -71,9 +63,9 @@ def make_location(
         "country_code": country_code,
         "party_id": party_id,
         "id": location_id,
-        "last_updated": ts(),
+        "last_updated": ts(0),
         "evses": [
-            {"uid": uid, "status": "AVAILABLE", "connectors": [{"id": c} for c in connectors], "last_updated": ts()}
+            {"uid": uid, "status": "AVAILABLE", "connectors": [{"id": c} for c in connectors], "last_updated": ts(0)}
             for uid, connectors in evses.items()
         ],
     }
@@ -83,11 +75,11 @@ def make_location(
         party_id=party_id,
         location_id=location_id,
         location_key=location_id.upper(),
-        last_updated=at(),
+        last_updated=BASE,
         document=document,
     )
     for uid in evses:
-        Evse.objects.create(location=location, uid=uid, uid_key=uid.upper(), status="AVAILABLE", last_updated=at())
+        Evse.objects.create(location=location, uid=uid, uid_key=uid.upper(), status="AVAILABLE", last_updated=BASE)
     return location
 
 
@@ -106,7 +98,7 @@ def make_session(
     """A Session row as the sessions app stores it (only the columns the errors app reads matter)."""
     from sessions.models import Session
 
-    start = start or at()
+    start = start or BASE
     return Session.objects.create(
         owner=owner,
         country_code=country_code,
@@ -124,26 +116,3 @@ def make_session(
         last_updated=start,
         document={"id": session_id, "kwh": kwh, "location_id": location_id},
     )
-
-
-def record_body(record_id: str = "ERR1", **changes: Any) -> dict[str, Any]:
-    """A valid ErrorRecord (MREC CX003 at NL/CPO LOC1/E1)."""
-    body = {
-        "id": record_id,
-        "country_code": "NL",
-        "party_id": "CPO",
-        "location_id": "LOC1",
-        "evse_uid": "E1",
-        "connector_id": "1",
-        "scheme": "MREC",
-        "code": "CX003",
-        "source": "EVSE",
-        "severity": 6,
-        "component": "EVSE",
-        "variable": "Problem",
-        "occurred_at": ts(0),
-        "description": "Cabinet temperature high, output derated",
-        "last_updated": ts(0),
-    }
-    body.update(changes)
-    return {key: value for key, value in body.items() if value is not None}

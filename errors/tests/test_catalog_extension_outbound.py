@@ -17,9 +17,10 @@ from errors.management.commands.build_mrec_catalog import DEFAULT_SOURCE, DESCRI
 from errors.models import ErrorRecord, MrecCode
 from errors.outbound import render_error_record_delivery
 from errors.services import RecordRef, error_record_put
-from errors.tests.helpers import make_location, make_platform, make_session, record_body
+from errors.tests.helpers import make_location, make_platform, make_session
 from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, platform_opted_in, strip_extension_fields
 from parties.models import Delivery, Endpoint
+from tests.bodies import record_body
 
 EXPECTED_CODES = [f"CX{number:03d}" for number in range(1, 27)]
 requires_source = pytest.mark.usefixtures("needs_shared_mrec")  # ../shared/chargex/mrec.json

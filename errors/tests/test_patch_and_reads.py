@@ -9,8 +9,9 @@ import pytest
 
 from errors.models import ErrorRecord
 from errors.services import RecordRef, error_record_put
-from errors.tests.helpers import auth, make_location, make_platform, make_session, record_body, ts
+from errors.tests.helpers import auth, make_location, make_platform, make_session
 from parties.models import Delivery
+from tests.bodies import MINUTE, record_body, ts
 
 pytestmark = pytest.mark.django_db
 RECEIVER = "/ocpi/2.2.1/receiver/chargex-errors/NL/CPO"
@@ -47,19 +48,19 @@ def test_patch_clears_the_record_and_routes_it_again(client, cpo):
     emsp = make_platform("emsp", "EMSP", "NL", "EMS", opted_in=True)
     put(cpo)
     Delivery.objects.update(status="succeeded")
-    reply = patch(client, {"cleared_at": ts(30), "last_updated": ts(30)})
+    reply = patch(client, {"cleared_at": ts(30 * MINUTE), "last_updated": ts(30 * MINUTE)})
     assert reply["status_code"] == 1000
     record = ErrorRecord.objects.get()
     assert record.cleared_at is not None
-    assert record.document["cleared_at"] == ts(30)
-    assert record.document["last_updated"] == ts(30)
+    assert record.document["cleared_at"] == ts(30 * MINUTE)
+    assert record.document["last_updated"] == ts(30 * MINUTE)
     assert record.document["code"] == "CX003"
     assert Delivery.objects.filter(receiver=emsp, status="pending").count() == 1
 
 
 def test_patch_needs_last_updated(client, cpo):
     put(cpo)
-    reply = patch(client, {"cleared_at": ts(30)})
+    reply = patch(client, {"cleared_at": ts(30 * MINUTE)})
     assert reply["status_code"] == 2001
     assert reply["status_message"].startswith("last_updated:")
     assert ErrorRecord.objects.get().cleared_at is None
@@ -67,31 +68,31 @@ def test_patch_needs_last_updated(client, cpo):
 
 def test_patch_may_not_change_other_fields(client, cpo):
     put(cpo)
-    reply = patch(client, {"code": "CX004", "cleared_at": ts(30), "last_updated": ts(30)})
+    reply = patch(client, {"code": "CX004", "cleared_at": ts(30 * MINUTE), "last_updated": ts(30 * MINUTE)})
     assert reply["status_code"] == 2001
     assert reply["status_message"].startswith("code:")
     assert ErrorRecord.objects.get().cleared_at is None
 
 
 def test_patch_clearing_before_occurrence_is_rejected(client, cpo):
-    put(cpo, occurred_at=ts(10), last_updated=ts(10))
-    reply = patch(client, {"cleared_at": ts(5), "last_updated": ts(30)})
+    put(cpo, occurred_at=ts(10 * MINUTE), last_updated=ts(10 * MINUTE))
+    reply = patch(client, {"cleared_at": ts(5 * MINUTE), "last_updated": ts(30 * MINUTE)})
     assert reply["status_code"] == 2001
     assert reply["status_message"].startswith("cleared_at:")
     record = ErrorRecord.objects.get()
     assert record.cleared_at is None
-    assert record.document["last_updated"] == ts(10)
+    assert record.document["last_updated"] == ts(10 * MINUTE)
 
 
 def test_patch_of_unknown_record_is_rejected(client, cpo):
-    reply = patch(client, {"cleared_at": ts(30), "last_updated": ts(30)}, record_id="NOPE")
+    reply = patch(client, {"cleared_at": ts(30 * MINUTE), "last_updated": ts(30 * MINUTE)}, record_id="NOPE")
     assert reply["status_code"] == 2001
     assert "PUT it first" in reply["status_message"]
 
 
 def test_stale_patch_is_ignored(client, cpo):
-    put(cpo, last_updated=ts(20))
-    reply = patch(client, {"cleared_at": ts(30), "last_updated": ts(10)})
+    put(cpo, last_updated=ts(20 * MINUTE))
+    reply = patch(client, {"cleared_at": ts(30 * MINUTE), "last_updated": ts(10 * MINUTE)})
     assert reply["status_code"] == 1000
     assert "older" in reply["status_message"]
     assert ErrorRecord.objects.get().cleared_at is None
@@ -133,8 +134,8 @@ def test_evse_level_record_goes_to_every_opted_in_emsp_only(cpo):
 def test_sender_get_lists_only_what_is_routed_to_the_caller(client, cpo):
     make_platform("a", "EMSP", "NL", "EMA", opted_in=True)
     make_platform("plain", "EMSP", "DE", "EMC")
-    put(cpo, "ERR1", last_updated=ts(1))
-    put(cpo, "ERR2", last_updated=ts(2))
+    put(cpo, "ERR1", last_updated=ts(1 * MINUTE))
+    put(cpo, "ERR2", last_updated=ts(2 * MINUTE))
     response = client.get(SENDER.format(version="2.3.0") + "?limit=1", **auth("a"))
     assert [item["id"] for item in response.json()["data"]] == ["ERR1"]
     assert response["X-Total-Count"] == "2"

@@ -9,15 +9,9 @@ from typing import Any
 import pytest
 
 from errors.models import ErrorRecord
-from errors.tests.helpers import (
-    auth,
-    make_location,
-    make_platform,
-    make_session,
-    record_body,
-    ts,
-)
+from errors.tests.helpers import auth, make_location, make_platform, make_session
 from parties.models import Delivery
+from tests.bodies import MINUTE, record_body, ts
 
 pytestmark = pytest.mark.django_db
 BASE = "/ocpi/{version}/receiver/chargex-errors"
@@ -89,8 +83,10 @@ def test_unknown_evse_and_connector_are_rejected(client, cpo):
 
 
 def test_cleared_before_occurred_is_rejected(client, cpo):
-    assert_rejected(push(client, record_body(occurred_at=ts(10), cleared_at=ts(9))), "cleared_at")
-    record = assert_stored(push(client, record_body(occurred_at=ts(10), cleared_at=ts(10), last_updated=ts(10))))
+    assert_rejected(push(client, record_body(occurred_at=ts(10 * MINUTE), cleared_at=ts(9 * MINUTE))), "cleared_at")
+    record = assert_stored(
+        push(client, record_body(occurred_at=ts(10 * MINUTE), cleared_at=ts(10 * MINUTE), last_updated=ts(10 * MINUTE)))
+    )
     assert record.cleared_at == record.occurred_at
 
 
@@ -202,8 +198,8 @@ def test_session_must_exist_for_that_cpo(client, cpo):
 
 
 def test_stale_put_is_acknowledged_but_ignored(client, cpo):
-    assert_stored(push(client, record_body(severity=3, last_updated=ts(5))))
-    reply = push(client, record_body(severity=1, last_updated=ts(4)))
+    assert_stored(push(client, record_body(severity=3, last_updated=ts(5 * MINUTE))))
+    reply = push(client, record_body(severity=1, last_updated=ts(4 * MINUTE)))
     assert reply["status_code"] == 1000
     assert "older" in reply["status_message"]
     assert ErrorRecord.objects.get().severity == 3

@@ -10,12 +10,12 @@ from locations.documents import LocationRef, merge_patch, with_connector
 from locations.models import Evse, EvseStatusChange, Location
 from locations.outbound import render_location_delivery
 from locations.selectors import location_list_published, location_published_get
-from locations.tests.helpers import CPO_ROLE, connector, evse, location, location_230, ts
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import InvalidParameters, NotFound
 from parties.models import Delivery, Platform, PlatformRole
 from tariffs.models import Tariff
 from tariffs.services import tariff_put
+from tests.bodies import CPO_ROLE, connector, evse, location, location_230, ts
 from tests.factories import EndpointFactory, party_platform
 
 pytestmark = pytest.mark.django_db

@@ -20,6 +20,7 @@ from locations.wire import (
 )
 from ocpi_hub.api.wire import format_validation_error, render
 from ocpi_hub.api.wire_common import EnergyMix221, EnergyMix230
+from tests import bodies
 from tests.ocpi_schema import (
     example_names,
     example_path,
@@ -71,49 +72,31 @@ def _objects(version: str, name: str) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
+# The wire tests' objects: the shared builders of tests.bodies with one EVSE and the fields these tests probe.
+WIRE_OWNER = {"country_code": "NL", "party_id": "ABC"}
+WIRE_TIME = "2024-05-01T10:00:00Z"
+
+
 def _connector(**changes: Any) -> dict[str, Any]:
-    connector = {
-        "id": "1",
-        "standard": "IEC_62196_T2",
-        "format": "SOCKET",
-        "power_type": "AC_3_PHASE",
-        "max_voltage": 230,
-        "max_amperage": 32,
-        "tariff_ids": ["T1"],
-        "last_updated": "2024-05-01T10:00:00Z",
-    }
-    return {**connector, **changes}
+    return bodies.connector(**{"max_amperage": 32, "last_updated": WIRE_TIME, **changes})
 
 
 def _evse(**changes: Any) -> dict[str, Any]:
-    evse = {
-        "uid": "E1",
-        "evse_id": "NL*ABC*E1",
-        "status": "AVAILABLE",
-        "capabilities": ["RFID_READER"],
-        "connectors": [_connector()],
-        "parking_restrictions": ["EV_ONLY"],
-        "last_updated": "2024-05-01T10:00:00Z",
-    }
-    return {**evse, **changes}
+    defaults = {"evse_id": "NL*ABC*E1", "connectors": [_connector()], "parking_restrictions": ["EV_ONLY"]}
+    return bodies.evse(**{"uid": "E1", **defaults, "last_updated": WIRE_TIME, **changes})
 
 
 def _location(**changes: Any) -> dict[str, Any]:
-    location = {
-        "country_code": "NL",
-        "party_id": "ABC",
-        "id": "LOC1",
-        "publish": True,
-        "address": "Street 1",
-        "city": "Town",
-        "country": "NLD",
-        "coordinates": {"latitude": "52.123456", "longitude": "4.123456"},
-        "evses": [_evse()],
-        "facilities": ["HOTEL"],
-        "time_zone": "Europe/Amsterdam",
-        "last_updated": "2024-05-01T10:00:00Z",
-    }
-    return {**location, **changes}
+    item = bodies.location(
+        owner=WIRE_OWNER,
+        address="Street 1",
+        city="Town",
+        coordinates={"latitude": "52.123456", "longitude": "4.123456"},
+        evses=[_evse()],
+        facilities=["HOTEL"],
+        last_updated=WIRE_TIME,
+    )
+    return {**bodies.without(item, "name", "postal_code", "parking_type", "operator"), **changes}
 
 
 def _location_230() -> dict[str, Any]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import logging
 
-from locations.tests.helpers import CPO_ROLE
 from ocpi_hub.api.logcontext import log_bind, log_context
 from ocpi_party.party import OcpiParty
 from ops.logs import ContextFilter, HubJsonFormatter
 from ops.tests.servers import GunicornHub
 from parties.services.credentials import platform_invite
+from tests.bodies import CPO_ROLE
 
 
 def _json_lines(output: str) -> list[dict]:

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 from ocpi_hub.api.wire import format_validation_error
 from sessions.services import merge_patch
-from sessions.tests.charging import PLATFORM_OPTED_IN, PLATFORM_PLAIN, example, period, price, session_body
+from sessions.tests.charging import PLATFORM_OPTED_IN, PLATFORM_PLAIN
 from sessions.wire import parse_charging_preferences, parse_session, render_session, render_session_for
+from tests.bodies import example, period, price, session_body
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
 
 VERSIONS = ("2.2.1", "2.3.0")

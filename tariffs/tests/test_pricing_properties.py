@@ -15,6 +15,7 @@ from ocpi_hub.api.datetimes import parse_datetime
 from tariffs.pricing import Breakdown, price_cdr
 from tariffs.pricing.engine import price_session, price_unrestricted
 from tariffs.pricing.session import Session, periods_from_cdr
+from tests.bodies import period
 
 START = datetime(2025, 3, 29, 20, 0, tzinfo=UTC)  # the night before the DST change
 prices = st.decimals(min_value=0, max_value=5, places=2)
@@ -28,18 +29,14 @@ def _iso(moment: datetime) -> str:
 
 
 def _cdr(periods: list[dict[str, Decimal]]) -> dict[str, Any]:
+    """Only the CDR fields the pricing engine reads (a full ``tests.bodies.cdr_body`` would carry its own tariff
+    and totals); the charging periods come from ``tests.bodies.period``."""
     step = timedelta(minutes=30)
     return {
         "start_date_time": _iso(START),
         "end_date_time": _iso(START + step * len(periods)),
         "currency": "EUR",
-        "charging_periods": [
-            {
-                "start_date_time": _iso(START + step * index),
-                "dimensions": [{"type": name, "volume": volume} for name, volume in dims.items()],
-            }
-            for index, dims in enumerate(periods)
-        ],
+        "charging_periods": [period(_iso(START + step * index), **dims) for index, dims in enumerate(periods)],
     }
 
 

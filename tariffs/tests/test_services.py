@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from locations.tests.helpers import CPO_ROLE, tariff, ts
 from ocpi_hub.exceptions import InvalidParameters, NotFound
 from parties.models import Delivery, Platform
 from tariffs import services
 from tariffs.models import Tariff
 from tariffs.outbound import render_tariff_delivery
 from tariffs.selectors import tariff_get_own, tariff_list_live, tariffs_for_sync
+from tests.bodies import CPO_ROLE, tariff, ts
 from tests.factories import EndpointFactory, party_platform
 
 pytestmark = pytest.mark.django_db
