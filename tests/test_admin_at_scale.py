@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from locations.models import Evse, Location
 from ocpi_hub import admin as hub_admin
-from parties.models import ConnectionStatus, Delivery, Platform, PlatformRole
+from parties.models import Delivery
+from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +34,7 @@ BIG_TABLES = {
 
 @pytest.fixture
 def data():
-    owner = Platform.objects.create(name="CPO", status=ConnectionStatus.CONNECTED)
-    PlatformRole.objects.create(platform=owner, role="CPO", country_code="NL", party_id="CPO")
+    owner = party_platform("CPO")
     now = timezone.now()
     for number in range(3):
         location = Location.objects.create(

@@ -18,8 +18,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from parties.models import ConnectionStatus, Platform, PlatformRole
 from parties.tokens import hash_token
+from tests.factories import party_platform
 
 pytest.importorskip("gunicorn", reason="gunicorn is not installed (it is a dependency: pip install -e .)")
 pytestmark = pytest.mark.django_db(transaction=True)  # gunicorn's process reads the committed platform
@@ -47,16 +47,17 @@ def _database_url() -> str:
 @pytest.fixture
 def served(tmp_path) -> Iterator[int]:
     """The hub under gunicorn (1 worker, 2 threads) on the test database; yields its port."""
-    platform = Platform.objects.create(
-        name="cpo",
-        status=ConnectionStatus.CONNECTED,
+    party_platform(
+        "cpo",
+        "CPO",
+        "NL",
+        "CPO",
         version="2.2.1",
         token_in_hash=hash_token(TOKEN),
         registered_at=timezone.now(),
         token_out="peer-token",
         versions_url="http://127.0.0.1:9/versions",
     )
-    PlatformRole.objects.create(platform=platform, role="CPO", country_code="NL", party_id="CPO")
     port = _free_port()
     env = {
         **os.environ,

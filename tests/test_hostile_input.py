@@ -7,8 +7,8 @@ import base64
 import pytest
 from django.utils import timezone
 
-from parties.models import ConnectionStatus, Platform, PlatformRole
 from parties.tokens import hash_token
+from tests.factories import PlatformRoleFactory, party_platform
 
 TOKEN = "hostile-test-token"
 
@@ -64,17 +64,18 @@ BODIES = [
 
 @pytest.fixture
 def caller(db):
-    platform = Platform.objects.create(
-        name="both",
-        status=ConnectionStatus.CONNECTED,
+    platform = party_platform(
+        "both",
+        "CPO",
+        "NL",
+        "CPO",
         version="2.2.1",
         token_in_hash=hash_token(TOKEN),
         registered_at=timezone.now(),
         token_out="peer-token",
         versions_url="http://127.0.0.1:9/versions",
     )
-    for role, party in (("CPO", "CPO"), ("EMSP", "EMS")):
-        PlatformRole.objects.create(platform=platform, role=role, country_code="NL", party_id=party)
+    PlatformRoleFactory(platform=platform, role="EMSP", country_code="NL", party_id="EMS")
     return platform
 
 

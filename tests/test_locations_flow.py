@@ -14,7 +14,7 @@ from locations.models import Evse, EvseStatusChange, Location
 from locations.tests.helpers import apply_push, assert_official, sorted_location
 from locations.wire import parse_location
 from ocpi_party.party import OcpiParty, Recorded
-from parties.models import Delivery, Platform
+from parties.models import ConnectionStatus, Delivery
 from parties.services.drain import delivery_attempt
 from tests.bodies import (
     CPO_ROLE,
@@ -28,7 +28,7 @@ from tests.bodies import (
     tariff,
     ts,
 )
-from tests.factories import register
+from tests.factories import PlatformFactory, register
 from tests.ocpi_schema import example_names, example_path, requires_examples
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -463,7 +463,7 @@ def test_initial_sync_command_queues_published_locations_and_live_tariffs(hub, c
             "/2.2.1/locations/NL/CPO/LOC2",
             "/2.2.1/tariffs/NL/CPO/T1",
         ]
-    planned = Platform.objects.create(name="planned")
+    planned = PlatformFactory(name="planned", status=ConnectionStatus.PLANNED, version="", token_out="")
     with pytest.raises(CommandError, match="not CONNECTED"):
         call_command("ocpi_initial_sync", "--platform", str(planned.pk), stdout=io.StringIO())
 

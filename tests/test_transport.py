@@ -10,9 +10,10 @@ import requests
 from django.utils import timezone
 
 from ocpi_hub.api.datetimes import DateTimeFormatError, canonical_datetime, format_datetime, parse_datetime
-from parties.models import ConnectionStatus, Platform, PlatformRole
+from parties.models import PlatformRole
 from parties.services.credentials import platform_invite
 from parties.tokens import hash_token
+from tests.factories import PlatformFactory, PlatformRoleFactory, party_platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,14 +25,16 @@ def _auth(token: str) -> dict[str, str]:
 @pytest.fixture
 def connected():
     """A CONNECTED eMSP platform and the token it calls the hub with."""
-    platform = Platform.objects.create(
-        name="eMSP",
-        status=ConnectionStatus.CONNECTED,
+    platform = party_platform(
+        "eMSP",
+        "EMSP",
+        "NL",
+        "EMS",
         version="2.2.1",
         token_in_hash=hash_token("tok-emsp"),
         registered_at=timezone.now(),
+        token_out="",
     )
-    PlatformRole.objects.create(platform=platform, role="EMSP", country_code="NL", party_id="EMS")
     return platform, "tok-emsp"
 
 
@@ -127,8 +130,11 @@ def test_routing_from_header_must_be_own_role(hub, connected):
 def _make_roles(count: int) -> None:
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for index in range(count):
-        platform = Platform.objects.create(name=f"cpo{index}", status=ConnectionStatus.CONNECTED)
-        role = PlatformRole.objects.create(platform=platform, role="CPO", country_code="DE", party_id=f"{index:03d}")
+        role = PlatformRoleFactory(
+            platform=PlatformFactory(name=f"cpo{index}", version="", token_out=""),
+            country_code="DE",
+            party_id=f"{index:03d}",
+        )
         PlatformRole.objects.filter(pk=role.pk).update(updated_at=base + timedelta(hours=index))
 
 

@@ -21,6 +21,7 @@ from errors.tests.helpers import make_location, make_platform, make_session
 from parties.extension import CDR_EXTENSION_FIELDS, SESSION_EXTENSION_FIELDS, platform_opted_in, strip_extension_fields
 from parties.models import Delivery, Endpoint
 from tests.bodies import record_body
+from tests.factories import EndpointFactory
 
 EXPECTED_CODES = [f"CX{number:03d}" for number in range(1, 27)]
 requires_source = pytest.mark.usefixtures("needs_shared_mrec")  # ../shared/chargex/mrec.json
@@ -80,7 +81,7 @@ def test_build_script_takes_facts_from_the_source_and_fails_on_gaps(tmp_path: Pa
 def test_opt_in_and_stripping():
     plain = make_platform("plain", "EMSP", "NL", "EMA")
     opted = make_platform("opted", "EMSP", "NL", "EMB", opted_in=True)
-    Endpoint.objects.create(platform=plain, identifier="chargex-errors", role="SENDER", url="https://x.example/s")
+    EndpointFactory(platform=plain, identifier="chargex-errors", role="SENDER", url="https://x.example/s")
     doc = {
         "id": "C1",
         "total_energy": 3.0,

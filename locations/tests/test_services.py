@@ -12,11 +12,11 @@ from locations.outbound import render_location_delivery
 from locations.selectors import location_list_published, location_published_get
 from ocpi_hub.api.routing import PartyRef
 from ocpi_hub.exceptions import InvalidParameters, NotFound
-from parties.models import Delivery, Platform, PlatformRole
+from parties.models import Delivery, Platform
 from tariffs.models import Tariff
 from tariffs.services import tariff_put
 from tests.bodies import CPO_ROLE, connector, evse, location, location_230, ts
-from tests.factories import EndpointFactory, party_platform
+from tests.factories import EndpointFactory, PlatformRoleFactory, party_platform
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_broadcast_goes_to_connected_receivers_with_a_broadcast_role_except_the_
     make_platform("planned", "EMSP", "DE", "PLA", status="PLANNED")
     make_platform("other-cpo", "CPO", "DE", "CPB")
     make_platform("no-endpoint", "EMSP", "DE", "NOE", modules=("tariffs",))
-    PlatformRole.objects.create(platform=cpo, role="EMSP", country_code="NL", party_id="OWN")  # owner: never
+    PlatformRoleFactory(platform=cpo, role="EMSP", country_code="NL", party_id="OWN")  # owner: never
     put(cpo, location(), "LOC1")
     receivers = set(Delivery.objects.filter(module="locations").values_list("receiver__name", flat=True))
     assert receivers == {"emsp", "nsp"}
@@ -219,7 +219,7 @@ def test_initial_sync_queues_tariffs_and_published_locations_of_others(cpo):
         ("late", "locations", "NL/CPO/LOC1")
     ]  # no tariffs receiver endpoint
     assert progress == [(1, 1)]
-    PlatformRole.objects.create(platform=cpo, role="EMSP", country_code="NL", party_id="OWN")
+    PlatformRoleFactory(platform=cpo, role="EMSP", country_code="NL", party_id="OWN")
     assert services.initial_sync(cpo) == 0  # its own objects are not sent back
 
 

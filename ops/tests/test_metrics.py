@@ -15,6 +15,7 @@ from errors.models import ErrorRecord
 from ops.tests.servers import GunicornHub
 from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform
 from sessions.models import Session
+from tests.factories import PlatformFactory
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -70,7 +71,7 @@ def test_requests_are_counted_across_two_gunicorn_workers(transactional_db, tmp_
 
 
 def test_delivery_figures_follow_deliveries_succeeding_and_failing(transactional_db, tmp_path):
-    emsp = Platform.objects.create(name="eMSP X", status=ConnectionStatus.CONNECTED)
+    emsp = PlatformFactory(name="eMSP X")
     hub = GunicornHub(tmp_path, workers=2).start()
     receiver = {"receiver": "eMSP X", "receiver_id": str(emsp.pk)}
     try:
@@ -104,8 +105,8 @@ def test_delivery_figures_follow_deliveries_succeeding_and_failing(transactional
 
 @pytest.mark.django_db
 def test_platforms_quality_warnings_and_open_error_records(client):
-    cpo = Platform.objects.create(name="CPO", status=ConnectionStatus.CONNECTED)
-    Platform.objects.create(name="Gone", status=ConnectionStatus.OFFLINE)
+    cpo = PlatformFactory(name="CPO")
+    PlatformFactory(name="Gone", status=ConnectionStatus.OFFLINE)
     now = timezone.now()
     common = {"owner": cpo, "country_code": "NL", "party_id": "CPO", "last_updated": now, "document": {}}
     for number, codes in enumerate(["|ENERGY_MISMATCH|", "|ENERGY_MISMATCH|COST_MISMATCH|", ""]):

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ocpi_party.party import OcpiParty
-from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, Platform
+from parties.models import ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus, Platform
 from parties.tokens import hash_token
+from tests.factories import EndpointFactory, party_platform
 
 TOKEN_OUT = "tok-out-0123456789-secret-value"
 CPO = {"role": "CPO", "country_code": "DE", "party_id": "CPA"}
@@ -31,9 +32,8 @@ def _platform(name: str = "Charge DE", party_id: str = "CPA", **fields) -> Platf
         "token_in_hash": hash_token(f"token-c-{name}"),
         **fields,
     }
-    platform = Platform.objects.create(name=name, **fields)
-    platform.roles.create(role="CPO", country_code="DE", party_id=party_id, business_details={"name": name})
-    Endpoint.objects.create(platform=platform, identifier="locations", role="SENDER", url="https://cpo.example/loc")
+    platform = party_platform(name, "CPO", "DE", party_id, business_details={"name": name}, **fields)
+    EndpointFactory(platform=platform, identifier="locations", role="SENDER", url="https://cpo.example/loc")
     return platform
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ocpi_hub.exceptions import InvalidParameters, UnknownReceiver
 from parties import policy
-from parties.models import Agreement, AgreementStatus, ConnectionStatus, Delivery, DeliveryStatus, Platform
+from parties.models import Agreement, AgreementStatus, Delivery, DeliveryStatus, Platform
 from parties.services.agreements import (
     agreement_create,
     agreement_end,
@@ -22,6 +22,7 @@ from parties.services.agreements import (
     agreements_import_csv,
 )
 from parties.services.delivery import broadcast_statement
+from tests.factories import party_platform
 
 pytestmark = pytest.mark.django_db
 
@@ -109,9 +110,7 @@ def test_ocpi_agreement_command_create_list_end():
 
 
 def _platform(name: str, role: str, country_code: str, party_id: str) -> Platform:
-    platform = Platform.objects.create(name=name, status=ConnectionStatus.CONNECTED)
-    platform.roles.create(role=role, country_code=country_code, party_id=party_id)
-    return platform
+    return party_platform(name, role, country_code, party_id, version="", token_out="")
 
 
 def test_admin_list_actions_matrix_import_and_platform_page(admin_client):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from parties.models import Delivery, Platform, PlatformRole
+from parties.models import Delivery, Platform
 from parties.selectors import receivers_for
 from parties.services.delivery import delivery_broadcast, delivery_enqueue
-from tests.factories import party_platform
+from tests.factories import PlatformFactory, PlatformRoleFactory, party_platform
 
 pytestmark = pytest.mark.django_db
 ROLES = ("EMSP", "NSP")
@@ -64,7 +64,7 @@ def test_broadcast_reaches_exactly_the_receivers_the_selector_names():
     platform("other-cpo", "CPO")
     platform("no-endpoint", modules=("tariffs",))
     two_roles = platform("both")
-    PlatformRole.objects.create(platform=two_roles, role="NSP", country_code="NL", party_id="BO2")
+    PlatformRoleFactory(platform=two_roles, role="NSP", country_code="NL", party_id="BO2")
     expected.add(two_roles.pk)
 
     count = delivery_broadcast(module="locations", object_key="NL/OWN/L1", roles=ROLES, exclude=owner)
@@ -91,7 +91,7 @@ def test_a_failed_attempt_hands_its_target_to_the_pending_change_that_supersedes
 
     from parties.services.drain import Result, _retry_or_die
 
-    receiver = Platform.objects.create(name="emsp-x", status="CONNECTED", version="2.2.1", token_out="token-x")
+    receiver = PlatformFactory(name="emsp-x", token_out="token-x")
     now = timezone.now()
     fields = {"receiver": receiver, "module": "locations", "object_key": "NL/CPO/LOC2"}
     fields |= {"next_attempt_at": now, "queued_at": now}

@@ -20,21 +20,22 @@ from parties.rows import auth_generation
 from parties.selectors import credential_for_token
 from parties.services.credentials import credentials_unregister
 from parties.tokens import generate_token, hash_token
+from tests.factories import PlatformFactory, party_platform
 
 VOLATILE = {"last_seen_at", "last_alive_check_at", "unauthorized_count", "updated_at"}
 
 
 def _platform(token: str, name: str = "CPO A") -> Platform:
-    platform = Platform.objects.create(
-        name=name,
-        status=ConnectionStatus.CONNECTED,
+    return party_platform(
+        name,
+        "CPO",
+        "NL",
+        "TCA",
         version="2.2.1",
         token_in_hash=hash_token(token),
         token_out=generate_token(),
         registered_at=timezone.now(),
     )
-    PlatformRole.objects.create(platform=platform, role="CPO", country_code="NL", party_id="TCA")
-    return platform
 
 
 def _access_log(tmp_path: Path) -> Path:
@@ -141,7 +142,7 @@ def test_a_cached_platform_is_touched_once_per_30_seconds_not_on_every_request(d
 
 def test_every_watched_platform_column_changes_the_generation(db: None) -> None:
     platform = _platform(generate_token())
-    other = Platform.objects.create(name="eMSP B")
+    other = PlatformFactory(name="eMSP B", status=ConnectionStatus.PLANNED, version="", token_out="")
     values: dict[str, object] = {
         "name": "renamed",
         "status": ConnectionStatus.OFFLINE,
@@ -170,7 +171,7 @@ def test_every_watched_platform_column_changes_the_generation(db: None) -> None:
         Platform.objects.filter(pk=platform.pk).update(**{column: timezone.now() if "_at" in column else 3})
         assert auth_generation() == before, column
 
-    changes = [
+    changes = [  # creating a role or an endpoint row is the change under test: plain ORM creates on purpose
         lambda: PlatformRole.objects.filter(platform=platform).update(party_id="TCB"),
         lambda: PlatformRole.objects.create(platform=platform, role="EMSP", country_code="NL", party_id="TCE"),
         lambda: PlatformRole.objects.filter(platform=platform, role="EMSP").delete(),
