@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.client import build_request
+from bench.client import Connection, build_request
 from bench.harness import Context, Target
-from bench.payloads import LocationTemplate
+from bench.payloads import LocationTemplate, now_text
 from bench.procs import Child, free_port, wait_http
 from bench.scenarios.base import Scenario, alternating_throughput, applied, server_cpu_ms
 from bench.scenarios.cdr_post import CdrPost, created
@@ -59,6 +60,7 @@ class Baselines(Scenario):
         legs: dict[str, tuple[Any, ...]] = {
             "floor": (lambda thread, sequence: floor, None),
             "echo": (ctx.baseline_factory, None),
+            "hub EVSE status PATCH": (self._evse_patches(ctx, template, base), applied),
             "hub Location PUT": (location_put, applied),
             "hub CDR POST": (CdrPost().factory(ctx), created),
         }
@@ -75,6 +77,33 @@ class Baselines(Scenario):
                 alternative[0].stop()
                 ctx.meter.set_group("alternative", None)
         self._report(ctx, summaries, reason)
+
+    def _evse_patches(self, ctx: Context, template: LocationTemplate, base: str) -> Any:
+        """EVSE status PATCHes (``{"status", "last_updated"}``, the largest volume a hub receives) over Locations
+        of their own (4 EVSEs each), PUT first; each PATCH of an EVSE sets another status than its last."""
+        cpo = ctx.parties["cpo"]
+        headers = ctx.headers(cpo)
+        pool = ctx.sizes.threads * POOL_PER_THREAD
+        earlier = datetime.now(UTC) - timedelta(hours=1)
+        connection = Connection(ctx.host, ctx.port)
+        for n in range(pool):
+            location_id = f"BP-{n:04d}"
+            request = build_request("PUT", f"{base}/{location_id}", host=ctx.host_header, headers=headers,
+                                    body=template.body(location_id, 0, earlier))  # fmt: skip
+            answer = connection.request(request)
+            if not answer.ocpi_ok:
+                raise RuntimeError(f"BL: PUT {location_id}: HTTP {answer.status} {answer.body[:200]!r}")
+        connection.close()
+
+        def evse_patch(thread: int, sequence: int) -> bytes:
+            slot = thread * POOL_PER_THREAD * 4 + sequence % (POOL_PER_THREAD * 4)
+            location_id, evse = f"BP-{slot // 4:04d}", slot % 4 + 1
+            status = ("OUTOFORDER", "INOPERATIVE")[(sequence // (POOL_PER_THREAD * 4)) % 2]
+            body = json.dumps({"status": status, "last_updated": now_text()}).encode()
+            return build_request("PATCH", f"{base}/{location_id}/{location_id}-E{evse}", host=ctx.host_header,
+                                 headers=headers, body=body)  # fmt: skip
+
+        return evse_patch
 
     def _alternative(self, ctx: Context, template: LocationTemplate) -> tuple[Any, str]:
         from bench.alternative.venv import ROOT, alternative_python
@@ -120,7 +149,7 @@ class Baselines(Scenario):
         cost = {name: _cost(name, summary) for name, summary in summaries.items()}
         rps = {name: summary["rps"] for name, summary in summaries.items()}
         ratios: dict[str, Any] = {}
-        for hub in ("hub Location PUT", "hub CDR POST", "echo"):
+        for hub in ("hub EVSE status PATCH", "hub Location PUT", "hub CDR POST", "echo"):
             for reference in ("floor", "echo"):
                 if hub != reference and cost.get(hub) and cost.get(reference):
                     ratios[f"{hub} / {reference} CPU"] = round(cost[hub] / cost[reference], 3)
