@@ -1,10 +1,12 @@
-"""BL. Baselines in the same run (issue 19, item 1): the hub's Location PUT and CDR POST against
+"""BL. Baselines in the same run (issue 19, items 1, 3, 4): the hub's EVSE status PATCH, Location PUT and CDR
+POST against
 
 - the framework floor: ``POST /ocpi/bench/floor``, a bare DRF view on the same gunicorn (parses the body,
   answers an envelope; no authentication, no database);
 - the echo: ``POST /ocpi/bench/echo`` (Token authentication, routing checks, the hub's parser, an envelope);
 - an alternative Python OCPI implementation: the ``extrawest-ocpi`` library (FastAPI, uvicorn with as many
-  workers as the hub has) as an in-memory eMSP receiving the same Location PUT, in a virtualenv the bench
+  workers as the hub has) as an in-memory eMSP receiving the same Location PUT and EVSE status PATCH (its
+  workers start with the PATCH leg's Locations, ``BENCH_ALT_SEED``), in a virtualenv the bench
   creates (``bench.alternative.venv``); skipped, with the reason printed, when it cannot be installed.
 
 All legs alternate in slices on one client (``alternating_throughput``). Reported: req/s and CPU per request of
@@ -66,8 +68,9 @@ class Baselines(Scenario):
         }
         alternative, reason = self._alternative(ctx, template)
         if alternative is not None:
-            child, port, factory = alternative
+            child, port, factory, patch_factory = alternative
             legs["extrawest-ocpi Location PUT"] = (factory, _alt_ok, port)
+            legs["extrawest-ocpi EVSE status PATCH"] = (patch_factory, _alt_ok, port)
         else:
             ctx.say(f"  extrawest-ocpi leg skipped: {reason}")
         try:
@@ -83,7 +86,7 @@ class Baselines(Scenario):
         of their own (4 EVSEs each), PUT first; each PATCH of an EVSE sets another status than its last."""
         cpo = ctx.parties["cpo"]
         headers = ctx.headers(cpo)
-        pool = ctx.sizes.threads * POOL_PER_THREAD
+        pool = self._pool(ctx)
         earlier = datetime.now(UTC) - timedelta(hours=1)
         connection = Connection(ctx.host, ctx.port)
         for n in range(pool):
@@ -96,14 +99,14 @@ class Baselines(Scenario):
         connection.close()
 
         def evse_patch(thread: int, sequence: int) -> bytes:
-            slot = thread * POOL_PER_THREAD * 4 + sequence % (POOL_PER_THREAD * 4)
-            location_id, evse = f"BP-{slot // 4:04d}", slot % 4 + 1
-            status = ("OUTOFORDER", "INOPERATIVE")[(sequence // (POOL_PER_THREAD * 4)) % 2]
-            body = json.dumps({"status": status, "last_updated": now_text()}).encode()
-            return build_request("PATCH", f"{base}/{location_id}/{location_id}-E{evse}", host=ctx.host_header,
+            location_id, evse, body = _status_patch(thread, sequence)
+            return build_request("PATCH", f"{base}/{location_id}/{evse}", host=ctx.host_header,
                                  headers=headers, body=body)  # fmt: skip
 
         return evse_patch
+
+    def _pool(self, ctx: Context) -> int:
+        return ctx.sizes.threads * POOL_PER_THREAD  # Locations of the EVSE PATCH legs
 
     def _alternative(self, ctx: Context, template: LocationTemplate) -> tuple[Any, str]:
         from bench.alternative.venv import ROOT, alternative_python
@@ -112,10 +115,12 @@ class Baselines(Scenario):
         if python is None:
             return None, reason
         port = free_port()
+        seed = ctx.run_dir / "extrawest-seed.json"
+        seed.write_text(json.dumps([_alt_location(template, f"BP-{n:04d}", 0) for n in range(self._pool(ctx))]))
         child = Child(
             "extrawest",
             [str(python), "extrawest_emsp.py", str(port), str(ALT_WORKERS)],
-            {**os.environ, "BENCH_ALT_TOKEN": ALT_TOKEN, "PYTHONPATH": ""},
+            {**os.environ, "BENCH_ALT_TOKEN": ALT_TOKEN, "BENCH_ALT_SEED": str(seed), "PYTHONPATH": ""},
             ctx.run_dir / "extrawest.log",
         )
         child.command[1] = str(ROOT / "bench" / "alternative" / "extrawest_emsp.py")
@@ -135,15 +140,17 @@ class Baselines(Scenario):
 
         def factory(thread: int, sequence: int) -> bytes:
             location_id = f"BL{thread:02d}-{sequence % POOL_PER_THREAD:04d}"
-            document = json.loads(template.body(location_id, sequence))
-            # The library's EnergyMix model requires fields OCPI makes optional: the hub's energy_mix is left out.
-            document.pop("energy_mix", None)
             return build_request(
                 "PUT", f"{path}/{location_id}", host=f"127.0.0.1:{port}", headers=alt_headers,
-                body=json.dumps(document).encode(),
+                body=json.dumps(_alt_location(template, location_id, sequence)).encode(),
             )  # fmt: skip
 
-        return (child, port, factory), ""
+        def patch_factory(thread: int, sequence: int) -> bytes:
+            location_id, evse, body = _status_patch(thread, sequence)
+            return build_request("PATCH", f"{path}/{location_id}/{evse}", host=f"127.0.0.1:{port}",
+                                 headers=alt_headers, body=body)  # fmt: skip
+
+        return (child, port, factory, patch_factory), ""
 
     def _report(self, ctx: Context, summaries: dict[str, dict[str, Any]], skipped: str) -> None:
         cost = {name: _cost(name, summary) for name, summary in summaries.items()}
@@ -153,7 +160,7 @@ class Baselines(Scenario):
             for reference in ("floor", "echo"):
                 if hub != reference and cost.get(hub) and cost.get(reference):
                     ratios[f"{hub} / {reference} CPU"] = round(cost[hub] / cost[reference], 3)
-            alt = "extrawest-ocpi Location PUT"
+            alt = "extrawest-ocpi EVSE status PATCH" if "PATCH" in hub else "extrawest-ocpi Location PUT"
             if alt in rps and rps[alt]:
                 ratios[f"{hub} / {alt} req/s"] = round(rps[hub] / rps[alt], 3)
                 if cost.get(alt) and cost.get(hub):
@@ -175,6 +182,24 @@ class Baselines(Scenario):
         target.note = "; ".join(f"{name} {value}" for name, value in ratios.items())
         target.judge()
         ctx.add_target(target)
+
+
+def _status_patch(thread: int, sequence: int) -> tuple[str, str, bytes]:
+    """(Location id, EVSE uid, body) of an EVSE status PATCH: each thread has its own 50 Locations of 4 EVSEs,
+    and each PATCH of an EVSE sets another status than its last one."""
+    slot = thread * POOL_PER_THREAD * 4 + sequence % (POOL_PER_THREAD * 4)
+    location_id, evse = f"BP-{slot // 4:04d}", slot % 4 + 1
+    status = ("OUTOFORDER", "INOPERATIVE")[(sequence // (POOL_PER_THREAD * 4)) % 2]
+    body = json.dumps({"status": status, "last_updated": now_text()}).encode()
+    return location_id, f"{location_id}-E{evse}", body
+
+
+def _alt_location(template: LocationTemplate, location_id: str, sequence: int) -> dict[str, Any]:
+    """B's Location for the alternative: without energy_mix, as its EnergyMix model requires fields OCPI makes
+    optional (``energy_sources``, ``supplier_name``, ``energy_product_name``)."""
+    document = json.loads(template.body(location_id, sequence))
+    document.pop("energy_mix", None)
+    return dict(document)
 
 
 def _cost(name: str, summary: dict[str, Any]) -> float | None:
