@@ -3,6 +3,7 @@ driven in-process by Django's test client against PostgreSQL, under cProfile, wi
 and timed.
 
     .venv/bin/python -m bench.profile --what location_put --requests 300
+    .venv/bin/python -m bench.profile --what evse_patch --clock none   # EVSE status PATCH, 4 receivers
     .venv/bin/python -m bench.profile --what cdr_post --sort cumulative --top 60
     .venv/bin/python -m bench.profile --what echo
     .venv/bin/python -m bench.profile --what drain --requests 2000   # the worker's side: one delivery
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import itertools
 import json
 import os
 import pstats
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ocpi_bench_profile"
 WHAT = (
     "echo",
     "location_put",
+    "evse_patch",
     "cdr_post",
     "location_page",
     "session_page",
@@ -121,6 +125,8 @@ def _requests(args: argparse.Namespace, cpo: Any, emsp: Any) -> tuple[str, Any]:
             return path, template.body(location_id, i), cpo
 
         return "put", location_put
+    if args.what == "evse_patch":
+        return "patch", _evse_patches(cpo, version)
     if args.what == "cdr_post":
         from django.test import Client
 
@@ -137,6 +143,36 @@ def _requests(args: argparse.Namespace, cpo: Any, emsp: Any) -> tuple[str, Any]:
     if args.what == "location_page":
         return "get", lambda i: (f"/ocpi/{version}/sender/locations?offset=0&limit=1000", None, emsp)
     return "get", lambda i: (f"/ocpi/{version}/sender/sessions?offset=0&limit=1000", None, emsp)
+
+
+def _evse_patches(cpo: Any, version: str) -> Any:
+    """EVSE status PATCHes over 50 Locations of 4 EVSEs, each a change (the statuses cycle), broadcast to four
+    eMSPs whose Locations receiver is registered (their outbox rows are written; nothing is sent)."""
+    from django.test import Client
+
+    from bench.parties import orm_party
+    from bench.payloads import LocationTemplate, ocpi_time
+
+    for n in range(4):
+        url = f"http://127.0.0.1:9/emsp{n}/ocpi/emsp/2.2.1/locations"
+        orm_party(f"bench-emsp-{n}", role="EMSP", country_code="NL", party_id=f"PR{n}",
+                  endpoints=[("locations", "RECEIVER", url)])  # fmt: skip
+    template, client = LocationTemplate(cpo.country_code, cpo.party_id), Client()
+    base = f"/ocpi/{version}/receiver/locations/{cpo.country_code}/{cpo.party_id}"
+    start, sent = time.time() - 120, itertools.count()
+    earlier = datetime.fromtimestamp(start - 3600, UTC)
+    for n in range(50):
+        body = template.body(f"P-{n:04d}", 0, earlier)
+        client.put(f"{base}/P-{n:04d}", body, content_type="application/json", **_auth(cpo))
+
+    def evse_patch(i: int) -> tuple[str, bytes, Any]:
+        location_id, evse = f"P-{i % 50:04d}", (i // 50) % 4 + 1
+        stamp = ocpi_time(datetime.fromtimestamp(start + next(sent) / 1000, UTC))  # 1 ms later each time
+        status = ("OUTOFORDER", "INOPERATIVE")[(i // 200) % 2]  # each EVSE's next PATCH changes its status
+        body = json.dumps({"status": status, "last_updated": stamp}).encode()
+        return f"{base}/{location_id}/{location_id}-E{evse}", body, cpo
+
+    return evse_patch
 
 
 def _auth(party: Any) -> dict[str, str]:
@@ -165,6 +201,13 @@ def _seed(args: argparse.Namespace, cpo: Any, emsp: Any) -> None:
         from bench.scenarios.sessions_paging import SessionsPaging
 
         SessionsPaging().seed(ctx, args.rows)
+
+
+def _answered_ok(what: str, response: Any) -> bool:
+    ok = response.status_code in (200, 201) and b"1000" in response.content[-200:] + response.content[:200]
+    if what == "evse_patch" and b"status_message" in response.content:
+        return False  # acknowledged but not applied (stale, unchanged): not the path profiled
+    return ok
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -199,7 +242,7 @@ def _profile(args: argparse.Namespace) -> int:
             response = call(path, **_auth(party))
         else:
             response = call(path, body, content_type="application/json", **_auth(party))
-        if response.status_code not in (200, 201) or b"1000" not in response.content[-200:] + response.content[:200]:
+        if not _answered_ok(args.what, response):
             raise SystemExit(f"{method.upper()} {path}: {response.status_code} {response.content[:300]!r}")
 
     for i in range(min(50, args.requests)):  # warm-up: imports, caches, the first Locations

@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from cdrs.models import Cdr, LinkMethod
 from cdrs.pricing import cost_rows
 from cdrs.selectors import warning_summary, warning_trend
+from cdrs.services import cdrs_release_held
 from ocpi_hub.admin import values_filter
 from sessions.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from sessions.models import Session
@@ -47,6 +48,7 @@ class LinkFilter(admin.SimpleListFilter):
 
 @admin.register(Cdr)
 class CdrAdmin(ChargingRecordAdmin):
+    release_held = staticmethod(cdrs_release_held)
     list_display = (
         "object_key",
         "receiver_party",

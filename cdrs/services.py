@@ -17,6 +17,7 @@ Rules (OCPI 2.2.1/2.3.0 §CDRs; design.md §3, §5):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,7 @@ from parties.tenancy import require_own_party
 from sessions.quality import Report, cdr_report, enforce, error_record_issues, warnings_message
 from sessions.routing import ReceiverLookups, receiver_lookups, token_receiver_found
 from sessions.selectors import EvseLookups, error_records_named, evse_lookups
+from sessions.services import Released, release_held
 
 MODULE = "cdrs"
 DUPLICATE = "Already received: CDRs are immutable, the stored CDR is kept"
@@ -100,6 +102,12 @@ def cdr_create(
     cdr.pk = inserted[0][0]
     deliveries_queued(queued)
     return CdrResult(cdr, created=True, message=warnings_message(report))
+
+
+def cdrs_release_held(cdrs: Iterable[Cdr]) -> Released:
+    """Held CDRs (stored without a roaming agreement) whose CPO and eMSP now have one covering ``sessions``
+    are forwarded (``sessions.services.release_held``)."""
+    return release_held(cdrs, MODULE)
 
 
 @dataclass(frozen=True)

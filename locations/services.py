@@ -28,7 +28,7 @@ from locations.models import Location
 from locations.rows.evse import evse_rows_change
 from locations.rows.location import SAVED, location_lock, location_read, location_update
 from locations.selectors import locations_for_sync
-from locations.wire import parse_connector, parse_evse, parse_location
+from locations.wire import parse_connector, parse_evse, parse_location, status_patched
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import Statement, atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
@@ -118,7 +118,9 @@ def location_patch(
             raise _unknown(ref, "location" if location is None else ref.level)
         if changed_at < timestamp(current):
             return PushResult(applied=False, message=STALE)
-        part = _PARSERS[ref.level](version, merge_patch(current, body), lenient=lenient)
+        part = status_patched(current, body, lenient=lenient) if ref.level == "evse" else None
+        if part is None:
+            part = _PARSERS[ref.level](version, merge_patch(current, body), lenient=lenient)
         return _plan(location, ref, part)
 
     return _push(platform, ref, patch, correlation_id)

@@ -7,12 +7,14 @@ from django.contrib import admin
 from ocpi_hub.admin import values_filter
 from sessions.admin_filters import ChargingRecordAdmin, WarningCodeFilter
 from sessions.models import Session
+from sessions.services import sessions_release_held
 
 SESSION_STATUSES = ("ACTIVE", "COMPLETED", "INVALID", "PENDING", "RESERVATION")
 
 
 @admin.register(Session)
 class SessionAdmin(ChargingRecordAdmin):
+    release_held = staticmethod(sessions_release_held)
     list_display = (
         "object_key",
         "status",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
 from ocpi_hub.admin import ReadOnlyAdmin
 from sessions.quality import CATALOG, WARNING_CODES
+from sessions.services import Released
 
 
 class WarningCodeFilter(admin.SimpleListFilter):
@@ -42,7 +44,29 @@ def warnings_html(warnings: list[dict[str, str]]) -> str:
 
 
 class ChargingRecordAdmin(ReadOnlyAdmin):
-    """Read-only admin of Sessions and CDRs: who receives them, their quality warnings, the document."""
+    """Read-only admin of Sessions and CDRs: who receives them, their quality warnings, the document; the one
+    action forwards held records (stored without a roaming agreement) once their agreement exists."""
+
+    actions = ("forward_held",)
+    release_held: Callable[[Iterable[Any]], Released]  # the app's service (sessions or cdrs)
+
+    @admin.action(description="Forward the held ones whose roaming agreement now exists", permissions=("forward",))
+    def forward_held(self, request: HttpRequest, queryset: QuerySet) -> None:
+        held = queryset.filter(no_agreement=True).select_related("receiver")
+        released = type(self).release_held(held.iterator(chunk_size=500))
+        name = self.model._meta.verbose_name_plural
+        level = messages.SUCCESS if released.forwarded else messages.WARNING
+        self.message_user(
+            request,
+            f"Forwarded {released.forwarded} held {name}; {released.still_held} still have no active roaming "
+            f"agreement covering sessions ({queryset.count() - released.forwarded - released.still_held} of the "
+            f"selected were not held).",
+            level,
+        )
+
+    def has_forward_permission(self, request: HttpRequest) -> bool:
+        """Who may manage roaming agreements may forward what they held."""
+        return bool(request.user.has_perm("parties.change_agreement"))
 
     @admin.display(description="receiver party")
     def receiver_party(self, obj: Any) -> str:

@@ -20,8 +20,12 @@ Rules (OCPI 2.2.1/2.3.0 §Sessions, notes §1.8; design.md §3, §5):
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
 
 from ocpi_hub.api.datetimes import parse_datetime
 from ocpi_hub.api.routing import RoutingHeaders
@@ -194,3 +198,41 @@ def _fill(session: Session, doc: Doc, report: Report) -> None:
     session.document = doc
     session.quality_warnings = report.stored_warnings()
     session.warning_codes = report.codes_text()
+
+
+# --- held records (routing policy "agreements") ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Released:
+    """What ``release_held`` did: records forwarded now, records still without an agreement."""
+
+    forwarded: int
+    still_held: int
+
+
+def release_held(records: Iterable[Model], module: str) -> Released:
+    """Forward the held ones of ``records`` (Sessions or CDRs stored without a roaming agreement, flagged
+    ``no_agreement``) whose CPO and eMSP now have an active agreement covering ``module``: each is unflagged
+    (the eMSP's GET lists it from then on) and queued for its receiver, in one transaction per record. Those
+    still without an agreement stay held. Not done by itself when an agreement starts: whether records from
+    before it are to be sent is for the parties to agree (docs/operations.md)."""
+    forwarded = still_held = 0
+    for record in records:
+        if not getattr(record, "no_agreement", False):
+            continue
+        cpo = (record.country_code, record.party_id)  # type: ignore[attr-defined]
+        emsp = (record.receiver_country_code, record.receiver_party_id)  # type: ignore[attr-defined]
+        if record.receiver_id is None or not policy.may_route(cpo, emsp, module):  # type: ignore[attr-defined]
+            still_held += 1
+            continue
+        with transaction.atomic():
+            type(record)._default_manager.filter(pk=record.pk, no_agreement=True).update(no_agreement=False)
+            delivery_enqueue(receiver=record.receiver, module=module, object_key=record.object_key)  # type: ignore[attr-defined]
+        forwarded += 1
+    return Released(forwarded, still_held)
+
+
+def sessions_release_held(sessions: Iterable[Session]) -> Released:
+    """``release_held`` for Sessions (their current state is sent)."""
+    return release_held(sessions, MODULE)

@@ -10,6 +10,8 @@ from ``BENCH_ALT_TOKEN``.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sys
 from typing import Any
@@ -25,7 +27,24 @@ TOKEN = os.environ.get("BENCH_ALT_TOKEN", "bench")
 
 
 def _key(module: Any, id_: Any, kwargs: dict[str, Any]) -> tuple[str, str, str]:
-    return (str(module), f"{kwargs.get('country_code')}/{kwargs.get('party_id')}", str(id_))
+    # lower case: the library's CiString lower-cases the ids of the URL and of the documents
+    owner = f"{kwargs.get('country_code')}/{kwargs.get('party_id')}".lower()
+    return (str(module), owner, str(id_).lower())
+
+
+def _seed() -> None:
+    """Locations every worker process holds from the start (``BENCH_ALT_SEED``, a JSON list): the EVSE PATCH
+    leg patches them, whichever worker a request reaches (each process has its own dictionary)."""
+    path = os.environ.get("BENCH_ALT_SEED")
+    if not path:
+        return
+    with open(path, encoding="utf-8") as seed:
+        for location in json.load(seed):
+            owner = {"country_code": location["country_code"], "party_id": location["party_id"]}
+            STORE[_key(ModuleID.locations, location["id"], owner)] = location
+
+
+_seed()
 
 
 class MemoryCrud(Crud):
@@ -76,12 +95,13 @@ app = get_application(
 )
 
 
-if __name__ == "__main__":
-    import logging
+# The library logs every request at INFO: not what is measured. At import, so that it holds in every worker
+# process uvicorn spawns (they import this module; they do not run the block below).
+logging.disable(logging.INFO)
 
+if __name__ == "__main__":
     import uvicorn
 
-    logging.disable(logging.INFO)  # the library logs every request at INFO: not what is measured
     port, workers = int(sys.argv[1]), int(sys.argv[2])
     uvicorn.run(
         "extrawest_emsp:app", host="127.0.0.1", port=port, workers=workers, log_level="warning", access_log=False

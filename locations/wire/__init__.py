@@ -8,9 +8,10 @@ pydantic ``ValidationError``; format them with ``ocpi_hub.api.wire.format_valida
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from locations.wire.convert import connector_to_221, evse_to_221, location_to_221
+from locations.wire.enums import Status
 from locations.wire.models import (
     Connector221,
     Connector230,
@@ -26,7 +27,7 @@ from locations.wire.models import (
     StatusSchedule,
 )
 from ocpi_hub.api.unknown import add_unknown, add_unknown_items, has_unknown, keep_unknown, keep_unknown_items
-from ocpi_hub.api.wire import WireModel, render
+from ocpi_hub.api.wire import WireModel, last_updated_text, render
 from ocpi_hub.api.wire_common import V221, V230, model_for
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "render_connector",
     "render_evse",
     "render_location",
+    "status_patched",
 ]
 
 Doc = dict[str, Any]
@@ -78,6 +80,24 @@ def parse_location(version: str, data: Any, *, lenient: bool = False) -> Doc:
 def parse_evse(version: str, data: Any, *, lenient: bool = False) -> Doc:
     """Validate an EVSE of ``version``; return the canonical document."""
     return _keep_evse(_parse(EVSE_MODELS, version, data, lenient), data, version)
+
+
+STATUS_PATCH = frozenset({"status", "last_updated"})
+STATUSES = frozenset(get_args(Status))
+
+
+def status_patched(current: Doc, body: Any, *, lenient: bool = False) -> Doc | None:
+    """The stored EVSE ``current`` with an EVSE status PATCH applied (``{"status", "last_updated"}`` only:
+    the largest volume a hub receives), checked without the EVSE model: the status must be one of the
+    enumeration (the same in 2.2.1 and 2.3.0) and last_updated valid, as the model checks them. The other
+    fields are the stored ones, validated when they were stored. None for any other body, or one that fails a
+    check: the general path (merge, then the version's model) handles it and names the field."""
+    if not isinstance(body, dict) or body.keys() != STATUS_PATCH or body["status"] not in STATUSES:
+        return None
+    stamp = last_updated_text(body["last_updated"], lenient=lenient)
+    if stamp is None:
+        return None
+    return {**current, "status": body["status"], "last_updated": stamp}
 
 
 def parse_connector(version: str, data: Any, *, lenient: bool = False) -> Doc:

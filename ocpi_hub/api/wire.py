@@ -80,6 +80,19 @@ def _to_last_updated_text(value: Any, info: ValidationInfo) -> str:
     return text
 
 
+def last_updated_text(value: Any, *, lenient: bool) -> str | None:
+    """What a ``LastUpdated`` field of a model holds for ``value`` (its canonical text), or None where the
+    model would refuse it (not a text, malformed, later than the hub's clock allows): for the paths that
+    check one field without a model (``locations.wire.status_patched``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        text = canonical_datetime(value, lenient=lenient)
+    except DateTimeFormatError:
+        return None
+    return None if text[:19] > _latest_accepted() else text
+
+
 _latest: tuple[int, str] = (0, "")
 
 
