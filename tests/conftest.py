@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import Worker
 from ocpi_party.party import OcpiParty
 from tests.bodies import CPO_A, CPO_ROLE, EMSP_221_ROLE, EMSP_X, EMSP_Y
 from tests.factories import register
@@ -37,3 +38,13 @@ def emsp(hub):  # noqa: ANN001
     with OcpiParty(version="2.2.1", roles=[EMSP_221_ROLE]) as party:
         register(hub.url, party, "eMSP 2.2.1")
         yield party
+
+
+@pytest.fixture
+def agreements(hub, settings):  # noqa: ANN001
+    """Routing policy ``agreements`` in the hub (this process) and in a real worker of its own (it renders
+    ClientInfo and sends what is queued)."""
+    settings.OCPI_HUB_ROUTING_POLICY = "agreements"
+    worker = Worker(hub.url, extra_env={"OCPI_HUB_ROUTING_POLICY": "agreements"}).start()
+    yield worker
+    worker.stop()

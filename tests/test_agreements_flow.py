@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from cdrs.models import Cdr
-from conftest import Worker
 from ocpi_party.party import OcpiParty, envelope
 from parties.models import Delivery
 from parties.services.agreements import agreement_activate, agreement_create, agreement_suspend
@@ -23,15 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CPO_A2 = {"role": "CPO", "country_code": "NL", "party_id": "CPZ", "business_details": {"name": "CPO A's second brand"}}
 AUTHORIZE = r"/tokens/sender/[^/]+/authorize$"
-
-
-@pytest.fixture
-def agreements(hub, settings):  # noqa: ANN001
-    """Policy ``agreements`` in the hub (this process) and in a real worker of its own (renders ClientInfo)."""
-    settings.OCPI_HUB_ROUTING_POLICY = "agreements"
-    worker = Worker(hub.url, extra_env={"OCPI_HUB_ROUTING_POLICY": "agreements"}).start()
-    yield worker
-    worker.stop()
 
 
 def _push_location(cpo: OcpiParty, owner: dict[str, Any], location_id: str = "LOC1") -> None:

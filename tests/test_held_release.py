@@ -8,22 +8,13 @@ import pytest
 from django.core.management import call_command
 
 from cdrs.models import Cdr
-from conftest import Worker
 from ocpi_party.party import OcpiParty
 from parties.models import Delivery
 from parties.services.agreements import agreement_create
 from sessions.models import Session
-from sessions.tests.charging import CPO_A, EMSP_X, EMSP_Y, cdr_body, cdr_token, register, session_body
+from tests.bodies import EMSP_X, EMSP_Y, cdr_body, cdr_token, session_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def agreements(hub, settings):  # noqa: ANN001
-    settings.OCPI_HUB_ROUTING_POLICY = "agreements"
-    worker = Worker(hub.url, extra_env={"OCPI_HUB_ROUTING_POLICY": "agreements"}).start()
-    yield worker
-    worker.stop()
 
 
 def _post_cdr(cpo: OcpiParty, cdr_id: str, emsp: dict) -> None:
@@ -41,46 +32,39 @@ def _listed(party: OcpiParty, module: str) -> list[str]:
     return [item["id"] for item in party.call("GET", party.hub_url(module, "SENDER")).json()["data"]]
 
 
-def test_held_records_are_forwarded_once_their_agreement_exists(hub, agreements, admin_client):  # noqa: ANN001
-    with (
-        OcpiParty(version="2.2.1", roles=[CPO_A]) as cpo,
-        OcpiParty(version="2.2.1", roles=[EMSP_X]) as emsp_x,
-        OcpiParty(version="2.2.1", roles=[EMSP_Y]) as emsp_y,
-    ):
-        register(hub, cpo, "CPO A")
-        register(hub, emsp_x, "eMSP X")
-        register(hub, emsp_y, "eMSP Y")
-        _post_cdr(cpo, "CDRY", EMSP_Y)
-        _post_cdr(cpo, "CDRX", EMSP_X)
-        _put_session(cpo, "SY", EMSP_Y)
-        assert set(Cdr.objects.filter(no_agreement=True).values_list("cdr_id", flat=True)) == {"CDRY", "CDRX"}
-        agreement_create(cpo="NL/CPA", emsp="DE/EMY", activate=True)  # Y only: X's CDR stays held
-        assert Cdr.objects.get(cdr_id="CDRY").no_agreement  # activating an agreement does not release them
+def test_held_records_are_forwarded_once_their_agreement_exists(parties, agreements, admin_client):  # noqa: ANN001
+    cpo, emsp_x, emsp_y = parties
+    _post_cdr(cpo, "CDRY", EMSP_Y)
+    _post_cdr(cpo, "CDRX", EMSP_X)
+    _put_session(cpo, "SY", EMSP_Y)
+    assert set(Cdr.objects.filter(no_agreement=True).values_list("cdr_id", flat=True)) == {"CDRY", "CDRX"}
+    agreement_create(cpo="NL/CPA", emsp="DE/EMY", activate=True)  # Y only: X's CDR stays held
+    assert Cdr.objects.get(cdr_id="CDRY").no_agreement  # activating an agreement does not release them
 
-        selected = [str(pk) for pk in Cdr.objects.values_list("pk", flat=True)]
-        answer = admin_client.post(
-            "/admin/cdrs/cdr/", {"action": "forward_held", "_selected_action": selected}, follow=True
-        )
-        assert answer.status_code == 200
-        text = answer.content.decode()
-        assert "Forwarded 1 held CDRs; 1 still have no active roaming agreement" in text
-        emsp_y.wait_for(lambda rs: len(emsp_y.requests_to("cdrs", "POST")) == 1)
-        assert emsp_y.requests_to("cdrs", "POST")[0].body["id"] == "CDRY"
-        assert _listed(emsp_y, "cdrs") == ["CDRY"]
-        assert Cdr.objects.get(cdr_id="CDRX").no_agreement
-        assert emsp_x.requests_to("cdrs") == []
+    selected = [str(pk) for pk in Cdr.objects.values_list("pk", flat=True)]
+    answer = admin_client.post(
+        "/admin/cdrs/cdr/", {"action": "forward_held", "_selected_action": selected}, follow=True
+    )
+    assert answer.status_code == 200
+    text = answer.content.decode()
+    assert "Forwarded 1 held CDRs; 1 still have no active roaming agreement" in text
+    emsp_y.wait_for(lambda rs: len(emsp_y.requests_to("cdrs", "POST")) == 1)
+    assert emsp_y.requests_to("cdrs", "POST")[0].body["id"] == "CDRY"
+    assert _listed(emsp_y, "cdrs") == ["CDRY"]
+    assert Cdr.objects.get(cdr_id="CDRX").no_agreement
+    assert emsp_x.requests_to("cdrs") == []
 
-        call_command("ocpi_release_held", "--emsp", "DE/EMY")
-        emsp_y.wait_for(lambda rs: len(emsp_y.requests_to("sessions", "PUT")) == 1)
-        assert not Session.objects.get(session_id="SY").no_agreement
-        assert _listed(emsp_y, "sessions") == ["SY"]
+    call_command("ocpi_release_held", "--emsp", "DE/EMY")
+    emsp_y.wait_for(lambda rs: len(emsp_y.requests_to("sessions", "PUT")) == 1)
+    assert not Session.objects.get(session_id="SY").no_agreement
+    assert _listed(emsp_y, "sessions") == ["SY"]
 
-        # Released once: a second run forwards nothing more (and queues nothing).
-        answer = admin_client.post(
-            "/admin/cdrs/cdr/", {"action": "forward_held", "_selected_action": selected}, follow=True
-        )
-        assert "Forwarded 0 held CDRs; 1 still have no active roaming agreement" in answer.content.decode()
-        assert Delivery.objects.filter(module="cdrs").count() == 1
+    # Released once: a second run forwards nothing more (and queues nothing).
+    answer = admin_client.post(
+        "/admin/cdrs/cdr/", {"action": "forward_held", "_selected_action": selected}, follow=True
+    )
+    assert "Forwarded 0 held CDRs; 1 still have no active roaming agreement" in answer.content.decode()
+    assert Delivery.objects.filter(module="cdrs").count() == 1
 
 
 def test_only_who_manages_agreements_may_forward_held_records(client, django_user_model):  # noqa: ANN001
