@@ -59,6 +59,10 @@ def wake(receiver_ids: Iterable[int], *, now: datetime, stale_before: datetime) 
         return [row[0] for row in cursor.fetchall()]
 
 
+# What a claim returns of each row (PostgreSQL): what the drain needs, so that it does not read them again.
+CLAIMED_FIELDS = (
+    "id", "receiver_id", "module", "object_key", "target", "attempts", "next_attempt_at", "queued_at", "correlation_id",
+)  # fmt: skip
 _CLAIM = """
 UPDATE parties_delivery SET status = 'in_flight', attempts = attempts + 1, lease_until = %s, updated_at = %s
 WHERE id IN (
@@ -72,18 +76,29 @@ WHERE id IN (
     ORDER BY due.next_attempt_at, due.id
     LIMIT %s{lock}
 )
-RETURNING id
+RETURNING {fields}
 """
 
 
 def claim_due(receiver_id: int, *, now: datetime, lease_until: datetime, limit: int) -> list[int]:
     """Move up to ``limit`` due pending rows of one receiver to in_flight (oldest due first, never a second
     row of an object already in flight); their ids."""
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    return claim_due_rows(receiver_id, now=now, lease_until=lease_until, limit=limit)[0]
+
+
+def claim_due_rows(
+    receiver_id: int, *, now: datetime, lease_until: datetime, limit: int
+) -> tuple[list[int], list[tuple[Any, ...]] | None]:
+    """``claim_due``: the ids, and on PostgreSQL the claimed rows' ``CLAIMED_FIELDS`` (None elsewhere, where
+    the raw values would need the backend's converters: read them)."""
+    postgresql = connection.vendor == "postgresql"
+    lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
     params = [_db_time(lease_until), _db_time(now), receiver_id, _db_time(now), limit]
+    fields = ", ".join(CLAIMED_FIELDS) if postgresql else "id"
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM.format(lock=lock), params)
-        return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(_CLAIM.format(lock=lock, fields=fields), params)
+        found = cursor.fetchall()
+    return sorted(row[0] for row in found), found if postgresql else None
 
 
 # The outbox insert. The ORM would need a lookup of the receivers, then an INSERT (in a savepoint) per
@@ -214,22 +229,37 @@ WHERE platform_id IN (
 )
 """
 
-_HAS_DUE = """
-SELECT DISTINCT receiver_id FROM parties_delivery
-WHERE receiver_id IN ({ids}) AND status = 'pending' AND next_attempt_at <= %s
+# How many rows each receiver has due, counted up to a cap (a receiver back from an outage may have 10^5).
+_DUE_COUNTS = """
+SELECT receiver_id, count(*) FROM (
+    SELECT receiver_id, row_number() OVER (PARTITION BY receiver_id ORDER BY next_attempt_at) AS n
+    FROM parties_delivery WHERE receiver_id IN ({ids}) AND status = 'pending' AND next_attempt_at <= %s
+) due WHERE n <= %s GROUP BY receiver_id
+"""
+_DUE_COUNTS_PG = """
+SELECT receiver.id, (
+    SELECT count(*) FROM (
+        SELECT 1 FROM parties_delivery due
+        WHERE due.receiver_id = receiver.id AND due.status = 'pending' AND due.next_attempt_at <= %s LIMIT %s
+    ) capped
+) FROM unnest(%s::bigint[]) AS receiver(id)
 """
 
 
-def drain_end(receiver_ids: Iterable[int], *, now: datetime) -> list[int]:
-    """Give back the drain leases of these receivers; those of them that have due rows (to wake again)."""
+def drain_end(receiver_ids: Iterable[int], *, now: datetime, count_up_to: int = 1) -> dict[int, int]:
+    """Give back the drain leases of these receivers; those of them that have due rows (to wake again), with
+    how many (counted up to ``count_up_to``)."""
     ids = sorted(set(receiver_ids))
     if not ids:
-        return []
+        return {}
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(_DRAIN_END.format(ids=marks, lock=_in_order()), ids)
-        cursor.execute(_HAS_DUE.format(ids=marks), [*ids, _db_time(now)])
-        return sorted(row[0] for row in cursor.fetchall())
+        if connection.vendor == "postgresql":
+            cursor.execute(_DUE_COUNTS_PG, [now, max(count_up_to, 1), ids])
+        else:
+            cursor.execute(_DUE_COUNTS.format(ids=marks), [*ids, _db_time(now), max(count_up_to, 1)])
+        return {row[0]: row[1] for row in cursor.fetchall() if row[1]}
 
 
 _DRAIN_RELEASE = """
@@ -276,9 +306,6 @@ def leases_renew(row_ids: list[int], receiver_ids: list[int], *, until: datetime
 # skipping rows another transaction holds), returning what the drain needs of each row: no second read of
 # the rows (``bench.profile --what fanout_drain``: reading them back as ORM objects was one statement and
 # ~0.05 ms of CPU per delivery). SQLite has neither; it claims receiver by receiver.
-CLAIMED_FIELDS = (
-    "id", "receiver_id", "module", "object_key", "target", "attempts", "next_attempt_at", "queued_at", "correlation_id",
-)  # fmt: skip
 _CLAIM_MANY = """
 UPDATE parties_delivery SET status = 'in_flight', attempts = attempts + 1, lease_until = %s, updated_at = %s
 WHERE id IN (

@@ -145,12 +145,12 @@ def _next_batch(receiver_id: int, unauthorized: int) -> tuple[list[Delivery], in
     if queue.paused_since is not None and queue.next_probe_at is not None and queue.next_probe_at > now:
         return [], 0  # paused: the sweeper wakes the queue when its probe is due
     limit = 1 if queue.paused_since is not None else settings.OCPI_HUB_DRAIN_BATCH
-    ids = rows.claim_due(receiver_id, now=now, lease_until=_lease_until(), limit=limit)
+    ids, found = rows.claim_due_rows(receiver_id, now=now, lease_until=_lease_until(), limit=limit)
     if not ids:
         return [], limit
     with held.lock:
         held.rows.update(ids)
-    batch = list(Delivery.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
+    batch = _claimed(ids, found)
     # One receiver for the batch, with its endpoints and roles (the renderers ask for them per row).
     receiver = selectors.receivers_by_id([receiver_id])[receiver_id]
     receiver.unauthorized_count = unauthorized
@@ -197,13 +197,26 @@ def _hand_off(receiver_ids: list[int]) -> None:
 
 
 def _drains_end(receiver_ids: list[int], busy: set[int]) -> None:
-    """Give the leases back; wake those with rows due again, each ``busy`` one (it had a full batch here:
-    it has a backlog) in a message of its own, so that backlogs drain in parallel and in large batches."""
+    """Give the leases back and wake those with rows due again. One with a backlog that fills a batch of
+    its own (``OCPI_HUB_DRAIN_BATCH``) is woken alone: it drains in large batches, in parallel with the
+    others. The other ``busy`` ones (each had a full share here) are woken in groups whose shares together
+    make one such batch, so that a drain still sends as many rows in turn as a receiver's own drain would,
+    while the reads, renders and records are shared: past capacity every receiver has a few rows due, and
+    waking each alone (as before) made every drain one receiver's (bench F at 1,500/s offered, 20 eMSPs:
+    18 rows per drain instead of 60, 1.15 ms of worker CPU per delivery instead of 0.46)."""
     with held.lock:
         held.receivers.difference_update(receiver_ids)
-    due = rows.drain_end(receiver_ids, now=timezone.now())
-    if due:
-        dispatch.wake(due, alone=busy)
+    batch = settings.OCPI_HUB_DRAIN_BATCH
+    due = rows.drain_end(receiver_ids, now=timezone.now(), count_up_to=batch)
+    if not due:
+        return
+    alone = {receiver_id for receiver_id, count in due.items() if count >= batch}
+    backlogs = sorted(receiver_id for receiver_id in due if receiver_id in busy and receiver_id not in alone)
+    rest = sorted(set(due) - alone - set(backlogs))
+    dispatch.wake([*rest, *alone], alone=alone)
+    size = max(batch // max(settings.OCPI_HUB_DRAIN_GROUP_BATCH, 1), 1)
+    for start in range(0, len(backlogs), size):
+        dispatch.wake(backlogs[start : start + size])
 
 
 def _drain_together(receiver_ids: list[int], busy: set[int], unauthorized: dict[int, int]) -> int:
@@ -237,11 +250,7 @@ def _batches_by_receiver(
 ) -> list[list[Delivery]]:
     """The claimed rows by receiver, each receiver's in order, with their receiver (from this process's
     receiver cache) set on them."""
-    if found is None:  # the claim did not return them (SQLite)
-        deliveries = list(Delivery.objects.filter(pk__in=claimed))
-    else:
-        deliveries = [Delivery.from_db(connection.alias, rows.CLAIMED_FIELDS, row) for row in found]
-    deliveries.sort(key=lambda d: (d.receiver_id, d.next_attempt_at, d.pk))
+    deliveries = _claimed(claimed, found)
     receivers = selectors.receivers_by_id([d.receiver_id for d in deliveries])
     for receiver_id, receiver in receivers.items():
         receiver.unauthorized_count = unauthorized.get(receiver_id, receiver.unauthorized_count)
@@ -250,6 +259,17 @@ def _batches_by_receiver(
         delivery.receiver = receivers[delivery.receiver_id]
         batches.setdefault(delivery.receiver_id, []).append(delivery)
     return list(batches.values())
+
+
+def _claimed(ids: list[int], found: list[tuple[Any, ...]] | None) -> list[Delivery]:
+    """The claimed rows as models (from what the claim returned, or read when it did not), by receiver and in
+    the order they are due."""
+    if found is None:
+        deliveries = list(Delivery.objects.filter(pk__in=ids))
+    else:  # fields the claim did not return are deferred (read if a renderer asks for one)
+        deliveries = [Delivery.from_db(connection.alias, rows.CLAIMED_FIELDS, row) for row in found]
+    deliveries.sort(key=lambda d: (d.receiver_id, d.next_attempt_at, d.pk))
+    return deliveries
 
 
 def _send_in_turn(batch: list[Delivery]) -> list[Result]:
