@@ -187,7 +187,7 @@ class _Target:
         shown = f"[{host}]" if ":" in host else host
         default = port == (443 if parts.scheme == "https" else 80)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if any(ord(char) <= 0x20 or ord(char) >= 0x7F for char in path):
+        if not path.isascii() or not path.isprintable() or " " in path:  # control characters, DEL, spaces
             raise ValueError(f"URL can't contain control characters, spaces or non-ASCII: {path[:200]!r}")
         return _Target(parts.scheme, host, port, shown if default else f"{shown}:{port}", path)
 
