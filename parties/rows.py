@@ -198,9 +198,11 @@ UPDATE parties_receiverqueue SET drain_until = %s
 WHERE platform_id IN (
     SELECT platform_id FROM parties_receiverqueue WHERE platform_id IN ({ids}) ORDER BY platform_id{lock}
 ) AND (drain_until IS NULL OR drain_until < %s)
-RETURNING platform_id, failures, paused_since IS NOT NULL,
+RETURNING platform_id, failures, paused_since,
     (SELECT platform.unauthorized_count FROM parties_platform platform WHERE platform.id = platform_id)
 """
+# ``paused_since`` itself, not ``paused_since IS NOT NULL``: SQLite (3.40) answered true for every queue
+# there, so on the embedded default every receiver of a shared drain was handed a drain of its own.
 
 
 def _in_order() -> str:
@@ -220,7 +222,7 @@ def drain_start(
     sql = _DRAIN_START.format(ids=", ".join(["%s"] * len(ids)), lock=_in_order())
     with connection.cursor() as cursor:
         cursor.execute(sql, [_db_time(lease_until), *ids, _db_time(now)])
-        return {row[0]: (row[1], bool(row[2]), row[3] or 0) for row in cursor.fetchall()}
+        return {row[0]: (row[1], row[2] is not None, row[3] or 0) for row in cursor.fetchall()}
 
 
 _DRAIN_END = """
