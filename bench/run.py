@@ -44,6 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--locations", type=int, help="Locations to page through (default 100000)")
     parser.add_argument("--sessions", type=int, help="Sessions to page through (default 200000)")
     parser.add_argument("--emsps", type=int, help="eMSPs of the latency scenario (default 20)")
+    parser.add_argument("--fan-out-emsps", type=int, help="connected eMSPs of scenario F (default 200, quick 20)")
+    parser.add_argument(
+        "--fan-out-rates",
+        help="scenario F's EVSE PATCHes per second, one phase each, comma-separated (default 1,2.5,5,7.5)",
+    )
+    parser.add_argument("--fan-out-seconds", type=float, help="length of each phase of scenario F (default 12)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (default 2, as runhub)")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument(
@@ -104,9 +110,11 @@ def sizes_from(args: argparse.Namespace) -> Any:
     sizes = QUICK if args.quick else FULL
     overrides = {
         name: getattr(args, name)
-        for name in ("threads", "duration", "locations", "sessions", "emsps")
+        for name in ("threads", "duration", "locations", "sessions", "emsps", "fan_out_emsps", "fan_out_seconds")
         if getattr(args, name) is not None
     }
+    if args.fan_out_rates:
+        overrides["fan_out_rates"] = tuple(float(rate) for rate in args.fan_out_rates.split(","))
     return dataclasses.replace(sizes, **overrides)
 
 

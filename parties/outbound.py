@@ -111,6 +111,6 @@ def receiver_url(receiver: Platform, identifier: str, *segments: str, query: dic
 
 def broadcast_routing(receiver: Platform, *, roles: tuple[str, ...] = ()) -> Routing:
     """Hub -> receiver hop of a broadcast push: the hub in the from-headers, the receiver in the to-headers."""
-    target = next((r for r in receiver.roles.all() if not roles or r.role in roles), None)
+    target = next((r for r in receiver.prefetched("roles") if not roles or r.role in roles), None)
     to = PartyRef(target.country_code, target.party_id) if target else hub_party()
     return Routing(sender=hub_party(), receiver=to)

@@ -142,6 +142,7 @@ def test_a_slow_receiver_drains_alone(cpo, emsps, settings):
 
 def test_receivers_with_a_backlog_drain_alone_next(cpo, emsps, settings):
     settings.OCPI_HUB_DRAIN_GROUP_BATCH = 2
+    settings.OCPI_HUB_DRAIN_BATCH = 1  # what each has left fills a drain of its own
     for number in (1, 2, 3):
         push(cpo, "PUT", location(f"LOC{number}", last_updated=ts()), f"LOC{number}")
     ready_to_drain()
@@ -152,5 +153,24 @@ def test_receivers_with_a_backlog_drain_alone_next(cpo, emsps, settings):
     assert broker_messages() == 3  # each has one more due: a drain of its own each, in parallel
     for receiver_id in ids:
         assert receivers_drain([receiver_id]) == 1
+    for party in emsps:
+        assert received_state(party) == hub_state(party.version)
+
+
+def test_receivers_with_a_few_rows_left_drain_in_small_groups_next(cpo, emsps, settings):
+    """Past capacity every receiver has a few rows left after its share of a shared drain: they are woken
+    in groups whose shares make one receiver's batch (here 4 // 2 = 2 receivers), not each alone."""
+    settings.OCPI_HUB_DRAIN_GROUP_BATCH = 2
+    settings.OCPI_HUB_DRAIN_BATCH = 4
+    for number in (1, 2, 3):
+        push(cpo, "PUT", location(f"LOC{number}", last_updated=ts()), f"LOC{number}")
+    ready_to_drain()
+    ids = platform_ids(emsps)
+
+    assert receivers_drain(ids) == 6  # two rows of each; one left each
+
+    assert broker_messages() == 2  # [first, second] and [third]
+    assert receivers_drain(sorted(ids)[:2]) == 2
+    assert receivers_drain(sorted(ids)[2:]) == 1
     for party in emsps:
         assert received_state(party) == hub_state(party.version)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 
@@ -129,8 +131,17 @@ class Platform(models.Model):
         """Whether the platform's version details list ``identifier`` (in any role)."""
         return any(endpoint.identifier == identifier for endpoint in self.endpoints.all())
 
+    def prefetched(self, name: str) -> Any:
+        """``getattr(self, name).all()``, without building the related manager when ``name`` was prefetched
+        (the delivery engine asks for a receiver's endpoints and roles once per push)."""
+        cache = self.__dict__.get("_prefetched_objects_cache")
+        if cache is not None and name in cache:
+            return cache[name]
+        return getattr(self, name).all()
+
     def endpoint_url(self, identifier: str, role: str) -> str | None:
-        for endpoint in self.endpoints.all():
+        endpoint: Endpoint
+        for endpoint in self.prefetched("endpoints"):
             if endpoint.identifier == identifier and endpoint.role == role:
                 return endpoint.url
         return None

@@ -1,0 +1,149 @@
+"""The outbound HTTP/1.1 client (parties/client.py) against real servers on loopback: the answer framings
+it must read (Content-Length, chunked, close-delimited, gzip), keep-alive reuse, a kept-alive connection the
+server closed while idle, timeouts, and requests it refuses to write."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from parties import client
+
+ENVELOPE = {"status_code": 1000, "data": {"ok": True}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    connections: set[int] = set()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        received = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        Handler.connections.add(id(self.connection))
+        body = json.dumps({**ENVELOPE, "data": {"path": self.path, "received": received.decode()}}).encode()
+        if self.path.startswith("/chunked"):
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 7):
+                part = body[start : start + 7]
+                self.wfile.write(b"%x\r\n" % len(part) + part + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if self.path.startswith("/gzip"):
+            body = gzip.compress(body)
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+        elif self.path.startswith("/close"):
+            self.send_response(503)
+            self.send_header("Retry-After", "3")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"busy")  # delimited by the close
+            self.close_connection = True
+            return
+        else:
+            if self.path.startswith("/slow"):
+                time.sleep(1.0)
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_POST = _answer
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    client._pool.clear()
+    Handler.connections = set()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    client._pool.clear()
+
+
+def test_answers_of_every_framing_are_read_and_the_connection_kept(server):
+    put = client.call("PUT", f"{server}/plain", token="t", body={"a": 1}, params={"q": "x y"})
+    assert (put.http_status, put.status_code) == (200, 1000)
+    assert put.data == {"path": "/plain?q=x+y", "received": '{"a":1}'}
+    assert client.call("GET", f"{server}/chunked", token="t").data["path"] == "/chunked"
+    assert client.call("GET", f"{server}/gzip", token="t").status_code == 1000
+    assert len(Handler.connections) == 1  # one kept-alive connection for all three
+
+    closed = client.call("GET", f"{server}/close", token="t")
+    assert (closed.http_status, closed.excerpt, closed.headers["Retry-After"]) == (503, "busy", "3")
+    assert client.call("GET", f"{server}/plain", token="t").ok  # on a new connection
+    assert len(Handler.connections) == 2
+
+
+def _closing_server() -> tuple[socket.socket, list[int]]:
+    """A server that answers one request per connection as if it kept it alive, then closes it (a
+    receiver's keep-alive timeout running out while the hub's side is idle)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+    answer = json.dumps(ENVELOPE).encode()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
+                time.sleep(0.05)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, accepted
+
+
+def test_a_kept_alive_connection_the_server_closed_while_idle_is_not_an_error():
+    client._pool.clear()
+    listener, accepted = _closing_server()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    try:
+        assert client.call("GET", url, token="t").ok
+        time.sleep(0.2)  # the server has closed the connection the client keeps
+        assert client.call("GET", url, token="t").ok
+        assert len(accepted) == 2
+    finally:
+        listener.close()
+        client._pool.clear()
+
+
+def test_a_read_timeout_is_a_timeout_and_a_refused_connection_is_not(server):
+    with pytest.raises(client.TransportError) as slow:
+        client.call("GET", f"{server}/slow", token="t", read_timeout=0.2)
+    assert slow.value.timeout
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(client.TransportError) as refused:
+        client.call("GET", f"http://127.0.0.1:{port}/x", token="t")
+    assert not refused.value.timeout
+
+
+@pytest.mark.parametrize(
+    ("url", "correlation_id"),
+    [("ftp://127.0.0.1/x", ""), ("http://127.0.0.1:1/a b", ""), ("http://127.0.0.1:1/x", "id\r\nX-Evil: 1")],
+)
+def test_requests_that_cannot_be_written_safely_are_refused_without_a_call(url, correlation_id):
+    with pytest.raises(client.TransportError):
+        client.call("GET", url, token="t", correlation_id=correlation_id)
