@@ -259,11 +259,14 @@ def _dropped(sock: socket.socket) -> bool:
     """Whether an idle connection was closed by the other side (or has unexpected bytes waiting)."""
     if isinstance(sock, ssl.SSLSocket) and sock.pending():
         return True
+    # poll, not select: a worker with many connections open has descriptors past select's FD_SETSIZE (1024),
+    # where select raises and every idle connection would count as dropped (never reused)
+    poller = select.poll()
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 _pool = _Pool()

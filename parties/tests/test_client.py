@@ -89,6 +89,28 @@ def test_answers_of_every_framing_are_read_and_the_connection_kept(server):
     assert len(Handler.connections) == 2
 
 
+def test_a_connection_is_kept_when_its_descriptor_is_past_select_s_limit(server):
+    """A worker with many connections open (receivers, the database): a descriptor above FD_SETSIZE (1024)
+    is still checked and reused."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.fail(f"the test needs 1,200 descriptors; the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    fillers = [socket.socket() for _ in range(1100)]
+    try:
+        assert client.call("GET", f"{server}/plain", token="t").ok
+        assert client.call("GET", f"{server}/plain", token="t").ok
+        kept = [sock for sockets in client._pool.idle.values() for sock in sockets]
+        assert kept and kept[0].fileno() > 1024
+        assert len(Handler.connections) == 1  # the second call reused the first connection
+    finally:
+        for sock in fillers:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def _closing_server() -> tuple[socket.socket, list[int]]:
     """A server that answers one request per connection as if it kept it alive, then closes it (a
     receiver's keep-alive timeout running out while the hub's side is idle)."""
