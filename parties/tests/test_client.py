@@ -103,7 +103,8 @@ def test_a_connection_is_kept_when_its_descriptor_is_past_select_s_limit(server)
         assert client.call("GET", f"{server}/plain", token="t").ok
         assert client.call("GET", f"{server}/plain", token="t").ok
         kept = [sock for sockets in client._pool.idle.values() for sock in sockets]
-        assert kept and kept[0].fileno() > 1024
+        assert kept
+        assert kept[0].fileno() > 1024
         assert len(Handler.connections) == 1  # the second call reused the first connection
     finally:
         for sock in fillers:
