@@ -169,6 +169,10 @@ class RemoteClosed(OSError):
     """The receiver closed the connection before a complete answer."""
 
 
+class AnswerTooLarge(ValueError):
+    """An answer (or its decoded body) larger than ``OCPI_HUB_MAX_ANSWER_BYTES``."""
+
+
 @dataclass(frozen=True)
 class _Target:
     scheme: str
@@ -303,7 +307,9 @@ def _exchange(target: _Target, method: str, request: bytes, read_timeout: float)
 
 
 class _Answer:
-    """Reads one HTTP/1.1 answer from a socket."""
+    """Reads one HTTP/1.1 answer from a socket: whole within ``read_timeout`` seconds (not per read: a
+    receiver that trickles its answer cannot hold the drain thread longer) and of at most
+    ``OCPI_HUB_MAX_ANSWER_BYTES`` of body."""
 
     def __init__(self, sock: socket.socket, read_timeout: float) -> None:
         sock.settimeout(read_timeout)
@@ -311,12 +317,26 @@ class _Answer:
         self.buffer = b""
         self.complete = True
         self.lowered: dict[str, str] = {}
+        self.timeout = read_timeout
+        self.deadline = time.monotonic() + read_timeout
+        self.limit = settings.OCPI_HUB_MAX_ANSWER_BYTES
+
+    def _recv(self) -> bytes:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"answer not complete within {self.timeout:g} s")
+        self.sock.settimeout(left)
+        return self.sock.recv(65536)
 
     def _more(self) -> bytes:
-        chunk = self.sock.recv(65536)
+        chunk = self._recv()
         if not chunk:
             raise RemoteClosed("no answer" if not self.buffer else "connection closed mid-answer")
         return chunk
+
+    def _check_size(self, size: int) -> None:
+        if size > self.limit:
+            raise AnswerTooLarge(f"answer body larger than {self.limit} bytes (OCPI_HUB_MAX_ANSWER_BYTES)")
 
     def _head_block(self) -> bytes:
         while True:
@@ -367,10 +387,13 @@ class _Answer:
             size = int(length.split(",")[0].strip())  # ValueError on a bad length
             if size < 0:
                 raise ValueError("negative Content-Length")
+            self._check_size(size)
             return self._exactly(size)
         self.complete = False  # delimited by the close: the connection cannot be kept
-        data = [self.buffer]
-        while chunk := self.sock.recv(65536):
+        data, have = [self.buffer], len(self.buffer)
+        while chunk := self._recv():
+            have += len(chunk)
+            self._check_size(have)
             data.append(chunk)
         return b"".join(data)
 
@@ -394,8 +417,11 @@ class _Answer:
 
     def _chunked(self) -> bytes:
         parts: list[bytes] = []
+        have = 0
         while True:
             size = int(self._line().split(b";")[0].strip(), 16)  # ValueError on a bad size
+            have += size
+            self._check_size(have)
             if size == 0:
                 while self._line():  # trailers, up to the empty line
                     pass
@@ -406,13 +432,23 @@ class _Answer:
 
 
 def _decoded(raw: bytes, headers: dict[str, str]) -> bytes:
-    """The body without its Content-Encoding (gzip, deflate), as urllib3 gave it."""
+    """The body without its Content-Encoding (gzip, deflate), as urllib3 gave it; decoded to at most
+    ``OCPI_HUB_MAX_ANSWER_BYTES`` (a small compressed answer can expand a thousandfold)."""
     encoding = next((value for name, value in headers.items() if name.lower() == "content-encoding"), "").lower()
     if encoding in ("gzip", "x-gzip"):
-        return zlib.decompress(raw, 16 + zlib.MAX_WBITS)
+        return _inflate(raw, 16 + zlib.MAX_WBITS)
     if encoding == "deflate":
         try:
-            return zlib.decompress(raw)
+            return _inflate(raw, zlib.MAX_WBITS)
         except zlib.error:
-            return zlib.decompress(raw, -zlib.MAX_WBITS)
+            return _inflate(raw, -zlib.MAX_WBITS)
     return raw
+
+
+def _inflate(raw: bytes, wbits: int) -> bytes:
+    limit = settings.OCPI_HUB_MAX_ANSWER_BYTES
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(raw, limit + 1)
+    if len(data) > limit:
+        raise AnswerTooLarge(f"decoded answer body larger than {limit} bytes (OCPI_HUB_MAX_ANSWER_BYTES)")
+    return data

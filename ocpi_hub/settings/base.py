@@ -250,6 +250,8 @@ OCPI_HUB_MAX_CLOCK_SKEW = env_float("OCPI_HUB_MAX_CLOCK_SKEW", 300.0)
 OCPI_HUB_BENCH_ENDPOINT = env_bool("OCPI_HUB_BENCH_ENDPOINT", False)  # POST /ocpi/bench/echo (bench/)
 OCPI_HUB_CONNECT_TIMEOUT = env_float("OCPI_HUB_CONNECT_TIMEOUT", 5.0)
 OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
+# The largest answer body (decoded) the hub reads from a party; a larger one is a failed call.
+OCPI_HUB_MAX_ANSWER_BYTES = env_int("OCPI_HUB_MAX_ANSWER_BYTES", 32 * 1024 * 1024)
 OCPI_HUB_AUTHORIZE_TIMEOUT = env_float("OCPI_HUB_AUTHORIZE_TIMEOUT", 5.0)
 OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = env_float("OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT", 10.0)
 OCPI_HUB_COMMAND_TIMEOUT = env_float("OCPI_HUB_COMMAND_TIMEOUT", 10.0)  # commands and charging profiles

@@ -30,34 +30,57 @@ class Handler(BaseHTTPRequestHandler):
         received = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         Handler.connections.add(id(self.connection))
         body = json.dumps({**ENVELOPE, "data": {"path": self.path, "received": received.decode()}}).encode()
-        if self.path.startswith("/chunked"):
-            self.send_response(200)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for start in range(0, len(body), 7):
-                part = body[start : start + 7]
-                self.wfile.write(b"%x\r\n" % len(part) + part + b"\r\n")
-            self.wfile.write(b"0\r\n\r\n")
+        special = {"/chunked": self._chunked, "/bigchunked": self._big_chunked, "/trickle": self._trickle,
+                   "/close": self._close}  # fmt: skip
+        answer = special.get(self.path.split("?")[0])
+        if answer is not None:
+            answer(body)
             return
-        if self.path.startswith("/gzip"):
+        if self.path.startswith("/big"):
+            body = b" " * 5000  # over the test's answer limit
+        elif self.path.startswith("/bomb"):
+            body = gzip.compress(b"0" * 5_000_000)  # ~5 kB on the wire, 5 MB decoded
+        elif self.path.startswith("/gzip"):
             body = gzip.compress(body)
-            self.send_response(200)
+        elif self.path.startswith("/slow"):
+            time.sleep(1.0)
+        self.send_response(200)
+        if self.path.startswith(("/bomb", "/gzip")):
             self.send_header("Content-Encoding", "gzip")
-        elif self.path.startswith("/close"):
-            self.send_response(503)
-            self.send_header("Retry-After", "3")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(b"busy")  # delimited by the close
-            self.close_connection = True
-            return
-        else:
-            if self.path.startswith("/slow"):
-                time.sleep(1.0)
-            self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _chunks(self, parts: list[bytes]) -> None:
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in parts:
+            self.wfile.write(b"%x\r\n" % len(part) + part + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _chunked(self, body: bytes) -> None:
+        self._chunks([body[start : start + 7] for start in range(0, len(body), 7)])
+
+    def _big_chunked(self, body: bytes) -> None:
+        self._chunks([b"x" * 800] * 10)
+
+    def _trickle(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "20")
+        self.end_headers()
+        for _ in range(20):  # a byte every 0.1 s: each read is quick, the whole answer is not
+            self.wfile.write(b"x")
+            self.wfile.flush()
+            time.sleep(0.1)
+
+    def _close(self, body: bytes) -> None:
+        self.send_response(503)
+        self.send_header("Retry-After", "3")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(b"busy")  # delimited by the close
+        self.close_connection = True
 
     do_GET = do_PUT = do_POST = _answer
 
@@ -68,6 +91,7 @@ def server() -> Iterator[str]:
     Handler.connections = set()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
+    httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]  # the client hung up on purpose
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -170,3 +194,19 @@ def test_a_read_timeout_is_a_timeout_and_a_refused_connection_is_not(server):
 def test_requests_that_cannot_be_written_safely_are_refused_without_a_call(url, correlation_id):
     with pytest.raises(client.TransportError):
         client.call("GET", url, token="t", correlation_id=correlation_id)
+
+
+@pytest.mark.parametrize("path", ["/big", "/bigchunked", "/bomb"])
+def test_an_answer_larger_than_the_limit_is_a_failed_call(server, settings, path):
+    settings.OCPI_HUB_MAX_ANSWER_BYTES = 4000
+    with pytest.raises(client.TransportError, match="larger than 4000 bytes"):
+        client.call("GET", f"{server}{path}", token="t")
+    assert client.call("GET", f"{server}/plain", token="t").ok  # the hub goes on with the next call
+
+
+def test_the_read_timeout_bounds_the_whole_answer_not_each_read(server):
+    """Each byte of /trickle comes within 0.1 s, the whole answer in 2 s: a timeout per read would let it
+    through (and a receiver trickling forever would hold the drain thread forever)."""
+    with pytest.raises(client.TransportError) as trickled:
+        client.call("GET", f"{server}/trickle", token="t", read_timeout=0.5)
+    assert trickled.value.timeout
