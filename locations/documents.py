@@ -8,8 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from locations.wire import render_connector, render_evse, render_location
+from locations.wire import (
+    parse_connector,
+    parse_evse,
+    parse_location,
+    render_connector,
+    render_evse,
+    render_location,
+)
 from ocpi_hub.api.datetimes import format_datetime, parse_datetime
+from ocpi_hub.api.unknown import UNKNOWN
 
 Doc = dict[str, Any]
 
@@ -137,6 +145,29 @@ def merge_patch(stored: Doc, patch: Doc) -> Doc:
         else:
             merged[key] = value
     return merged
+
+
+_PARSE = {"location": parse_location, "evse": parse_evse, "connector": parse_connector}
+_RENDER = {"location": render_location, "evse": render_evse, "connector": render_connector}
+
+
+def patched(version: str, level: str, stored: Doc, body: Doc, *, lenient: bool = False) -> Doc:
+    """The stored canonical object (a Location, EVSE or Connector: ``level``) with a PATCH of ``version``
+    applied. The PATCH is validated as the caller sees the object: the stored one in its version, the body
+    merged in, the version's model over the result (so a partial body is checked in context). The fields the
+    body sends are taken from that; every other field stays as stored, also where the caller's version cannot
+    express its value (a 2.3.0 capability or connector standard under a 2.2.1 PATCH, which re-validating the
+    stored object with the 2.2.1 model refused). Field names are the same in both versions (only values
+    differ: ``locations.wire.convert``). Raises pydantic's ValidationError as the parsers do."""
+    seen_as = _RENDER[level](stored, version)
+    if seen_as is None:  # nothing of it exists in the caller's version (an EVSE of MCS connectors only)
+        return _PARSE[level](version, merge_patch(stored, body), lenient=lenient)
+    checked = _PARSE[level](version, merge_patch(seen_as, body), lenient=lenient)
+    result = {key: value for key, value in stored.items() if key not in body and key != UNKNOWN}
+    result.update({key: checked[key] for key in body if key in checked})
+    if UNKNOWN in checked:  # the fields no model knows, of the version of this write (ocpi_hub.api.unknown)
+        result[UNKNOWN] = checked[UNKNOWN]
+    return result
 
 
 def render_part(location: Doc, version: str, evse_uid: str | None, connector_id: str | None) -> Doc | None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, merge_patch, timestamp, with_part
+from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, patched, timestamp, with_part
 from locations.models import Location
 from locations.rows.evse import evse_rows_change
 from locations.rows.location import SAVED, location_lock, location_read, location_update
@@ -118,9 +118,9 @@ def location_patch(
             raise _unknown(ref, "location" if location is None else ref.level)
         if changed_at < timestamp(current):
             return PushResult(applied=False, message=STALE)
-        part = status_patched(current, body, lenient=lenient) if ref.level == "evse" else None
+        part = status_patched(current, body, version, lenient=lenient) if ref.level == "evse" else None
         if part is None:
-            part = _PARSERS[ref.level](version, merge_patch(current, body), lenient=lenient)
+            part = patched(version, ref.level, current, body, lenient=lenient)
         return _plan(location, ref, part)
 
     return _push(platform, ref, patch, correlation_id)

@@ -48,7 +48,7 @@ def test_the_fast_path_gives_what_the_model_gives_for_every_official_evse(versio
     for current in evses:
         for status in sorted(STATUSES):
             body = {"status": status, "last_updated": STAMP}
-            assert status_patched(current, body) == _general(version, current, body)
+            assert status_patched(current, body, version) == _general(version, current, body)
 
 
 def _evse(**changes: Any) -> dict[str, Any]:
@@ -73,13 +73,13 @@ def _evse(**changes: Any) -> dict[str, Any]:
     ],
 )
 def test_any_other_body_goes_the_general_way(body: Any) -> None:
-    assert status_patched(_evse(), body) is None
+    assert status_patched(_evse(), body, "2.3.0") is None
 
 
 def test_a_lenient_platforms_timestamp_is_read_as_the_model_reads_it() -> None:
     body = {"status": "CHARGING", "last_updated": "2026-01-02T03:04:05.678+01:00"}
-    assert status_patched(_evse(), body) is None  # strict: an offset is refused
-    assert status_patched(_evse(), body, lenient=True) == _general("2.2.1", _evse(), body, lenient=True)
+    assert status_patched(_evse(), body, "2.3.0") is None  # strict: an offset is refused
+    assert status_patched(_evse(), body, "2.2.1", lenient=True) == _general("2.2.1", _evse(), body, lenient=True)
 
 
 def test_a_status_patch_keeps_fields_of_another_version_that_its_model_would_refuse() -> None:
@@ -89,7 +89,7 @@ def test_a_status_patch_keeps_fields_of_another_version_that_its_model_would_ref
     body = {"status": "CHARGING", "last_updated": STAMP}
     with pytest.raises(ValidationError):
         _general("2.2.1", current, body)
-    assert status_patched(current, body) == {**current, "status": "CHARGING", "last_updated": STAMP}
+    assert status_patched(current, body, "2.2.1") == {**current, "status": "CHARGING", "last_updated": STAMP}
 
 
 _TIMES = st.one_of(
@@ -104,7 +104,7 @@ _TIMES = st.one_of(
 @given(status=st.one_of(st.sampled_from(sorted(STATUSES)), st.text(max_size=12)), stamp=_TIMES, lenient=st.booleans())
 def test_the_fast_path_never_accepts_what_the_model_refuses(status: str, stamp: str, lenient: bool) -> None:
     current, body = _evse(), {"status": status, "last_updated": stamp}
-    fast = status_patched(current, body, lenient=lenient)
+    fast = status_patched(current, body, "2.2.1", lenient=lenient)
     try:
         general = _general("2.2.1", current, body, lenient=lenient)
     except ValidationError:
@@ -112,3 +112,12 @@ def test_the_fast_path_never_accepts_what_the_model_refuses(status: str, stamp: 
     else:
         assert fast in (None, general)
         assert fast is not None or status not in STATUSES  # a valid status PATCH takes the fast path
+
+
+def test_an_evse_with_unknown_fields_of_another_version_goes_the_general_way() -> None:
+    """A write in another version replaces the unknown fields an object keeps (ocpi_hub.api.unknown): the
+    general path applies that rule, so the fast path hands such an EVSE over."""
+    current = parse_evse("2.3.0", {**_evse(), "x_future": 1})
+    body = {"status": "CHARGING", "last_updated": STAMP}
+    assert status_patched(current, body, "2.2.1") is None
+    assert status_patched(current, body, "2.3.0") == {**current, "status": "CHARGING", "last_updated": STAMP}

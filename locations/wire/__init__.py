@@ -26,7 +26,14 @@ from locations.wire.models import (
     RegularHours,
     StatusSchedule,
 )
-from ocpi_hub.api.unknown import add_unknown, add_unknown_items, has_unknown, keep_unknown, keep_unknown_items
+from ocpi_hub.api.unknown import (
+    UNKNOWN,
+    add_unknown,
+    add_unknown_items,
+    has_unknown,
+    keep_unknown,
+    keep_unknown_items,
+)
 from ocpi_hub.api.wire import WireModel, last_updated_text, render
 from ocpi_hub.api.wire_common import V221, V230, model_for
 
@@ -86,13 +93,18 @@ STATUS_PATCH = frozenset({"status", "last_updated"})
 STATUSES = frozenset(get_args(Status))
 
 
-def status_patched(current: Doc, body: Any, *, lenient: bool = False) -> Doc | None:
+def status_patched(current: Doc, body: Any, version: str, *, lenient: bool = False) -> Doc | None:
     """The stored EVSE ``current`` with an EVSE status PATCH applied (``{"status", "last_updated"}`` only:
     the largest volume a hub receives), checked without the EVSE model: the status must be one of the
     enumeration (the same in 2.2.1 and 2.3.0) and last_updated valid, as the model checks them. The other
     fields are the stored ones, validated when they were stored. None for any other body, or one that fails a
-    check: the general path (merge, then the version's model) handles it and names the field."""
+    check: the general path (merge, then the version's model) handles it and names the field; so does an
+    EVSE holding unknown fields of another version than ``version`` (a write in another version replaces
+    them: ``ocpi_hub.api.unknown``)."""
     if not isinstance(body, dict) or body.keys() != STATUS_PATCH or body["status"] not in STATUSES:
+        return None
+    kept = current.get(UNKNOWN)
+    if kept is not None and (not isinstance(kept, dict) or kept.get("version") != version):
         return None
     stamp = last_updated_text(body["last_updated"], lenient=lenient)
     if stamp is None:
