@@ -4,9 +4,38 @@ The bodies themselves come from ``tests.bodies``."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from tests.ocpi_schema import REQUIRE_SHARED, SHARED_OPENAPI_AVAILABLE, need_shared, validate_object
+from pydantic import ValidationError
+
+from locations.wire import parse_location
+from tests.ocpi_schema import (
+    REQUIRE_SHARED,
+    SHARED_OPENAPI_AVAILABLE,
+    example_names,
+    example_path,
+    need_shared,
+    validate_object,
+)
+
+
+def official_locations(version: str) -> list[dict[str, Any]]:
+    """The official ``location_*`` examples of ``version`` that are whole Locations, parsed into canonical
+    documents (the others are fragments: PATCH bodies, sub-objects). Callers mark their test
+    ``requires_examples``."""
+    locations = []
+    for name in example_names(version, "location_*.json"):
+        path = example_path(version, name)
+        assert path is not None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data = data.get("data", data) if isinstance(data, dict) else data
+        for item in data if isinstance(data, list) else [data]:
+            try:
+                locations.append(parse_location(version, item))
+            except ValidationError:
+                continue
+    return locations
 
 
 def assert_official(version: str, schema_name: str, payload: Any) -> None:

@@ -4,16 +4,16 @@ validated as the caller's version sees the object, while the stored values that 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from locations.documents import merge_patch, patched
+from locations.tests.helpers import official_locations
 from locations.wire import parse_evse, parse_location
 from tests.bodies import connector, evse, location
-from tests.ocpi_schema import example_names, example_path, requires_examples
+from tests.ocpi_schema import requires_examples
 
 STAMP = "2026-01-02T03:04:05Z"
 
@@ -67,21 +67,12 @@ def test_within_one_version_a_patch_gives_what_merging_and_the_model_give(versio
     """For the official examples, stored and patched in the same version, the result is the one of merging
     the body into the stored object and running the model over it (the way before ``patched``)."""
     compared = 0
-    for name in example_names(version, "location_*.json"):
-        path = example_path(version, name)
-        assert path is not None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data = data.get("data", data) if isinstance(data, dict) else data
-        for item in data if isinstance(data, list) else [data]:
-            try:
-                stored = parse_location(version, item)
-            except ValidationError:
-                continue  # a fragment (a PATCH body, a sub-object), not a Location
-            parts = [("location", stored)] + [("evse", item) for item in stored.get("evses") or []]
-            for level, part in parts:
-                for change in _PATCHES[level]:
-                    body = {**change, "last_updated": STAMP}
-                    parse = parse_location if level == "location" else parse_evse
-                    assert patched(version, level, part, body) == parse(version, merge_patch(part, body))
-                    compared += 1
+    for stored in official_locations(version):
+        parts = [("location", stored)] + [("evse", item) for item in stored.get("evses") or []]
+        for level, part in parts:
+            for change in _PATCHES[level]:
+                body = {**change, "last_updated": STAMP}
+                parse = parse_location if level == "location" else parse_evse
+                assert patched(version, level, part, body) == parse(version, merge_patch(part, body))
+                compared += 1
     assert compared > 10

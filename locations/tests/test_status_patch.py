@@ -4,7 +4,6 @@ model) gives, and refuse (hand over to the general path) whatever that path refu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -13,8 +12,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from locations.documents import merge_patch
-from locations.wire import STATUSES, parse_evse, parse_location, status_patched
-from tests.ocpi_schema import example_names, example_path, requires_examples
+from locations.tests.helpers import official_locations
+from locations.wire import STATUSES, parse_evse, status_patched
+from tests.ocpi_schema import requires_examples
 
 VERSIONS = ("2.2.1", "2.3.0")
 STAMP = "2026-01-02T03:04:05.678Z"
@@ -25,19 +25,8 @@ def _general(version: str, current: dict[str, Any], body: dict[str, Any], *, len
 
 
 def _stored_evses(version: str) -> list[dict[str, Any]]:
-    """The canonical EVSEs of the official Location examples of ``version`` that parse as a whole."""
-    evses = []
-    for name in example_names(version, "location_*.json"):
-        path = example_path(version, name)
-        assert path is not None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data = data.get("data", data) if isinstance(data, dict) else data
-        for item in data if isinstance(data, list) else [data]:
-            try:
-                evses += parse_location(version, item).get("evses") or []
-            except ValidationError:
-                continue  # a fragment (PATCH body, sub-object), not a Location
-    return evses
+    """The canonical EVSEs of the official Location examples of ``version``."""
+    return [evse for location in official_locations(version) for evse in location.get("evses") or []]
 
 
 @requires_examples
