@@ -4,6 +4,7 @@ render one level (Location, EVSE or Connector) in a version. No database access 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,7 +148,8 @@ def merge_patch(stored: Doc, patch: Doc) -> Doc:
     return merged
 
 
-_PARSE = {"location": parse_location, "evse": parse_evse, "connector": parse_connector}
+# The wire functions of each level (``LocationRef.level``).
+PARSERS: dict[str, Callable[..., Doc]] = {"location": parse_location, "evse": parse_evse, "connector": parse_connector}
 _RENDER = {"location": render_location, "evse": render_evse, "connector": render_connector}
 
 
@@ -161,8 +163,8 @@ def patched(version: str, level: str, stored: Doc, body: Doc, *, lenient: bool =
     differ: ``locations.wire.convert``). Raises pydantic's ValidationError as the parsers do."""
     seen_as = _RENDER[level](stored, version)
     if seen_as is None:  # nothing of it exists in the caller's version (an EVSE of MCS connectors only)
-        return _PARSE[level](version, merge_patch(stored, body), lenient=lenient)
-    checked = _PARSE[level](version, merge_patch(seen_as, body), lenient=lenient)
+        return PARSERS[level](version, merge_patch(stored, body), lenient=lenient)
+    checked = PARSERS[level](version, merge_patch(seen_as, body), lenient=lenient)
     result = {key: value for key, value in stored.items() if key not in body and key != UNKNOWN}
     result.update({key: checked[key] for key in body if key in checked})
     if UNKNOWN in checked:  # the fields no model knows, of the version of this write (ocpi_hub.api.unknown)

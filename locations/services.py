@@ -23,12 +23,22 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from locations.documents import Doc, LocationRef, duplicate_id, find_evse, find_part, patched, timestamp, with_part
+from locations.documents import (
+    PARSERS,
+    Doc,
+    LocationRef,
+    duplicate_id,
+    find_evse,
+    find_part,
+    patched,
+    timestamp,
+    with_part,
+)
 from locations.models import Location
 from locations.rows.evse import evse_rows_change
 from locations.rows.location import SAVED, location_lock, location_read, location_update
 from locations.selectors import locations_for_sync
-from locations.wire import parse_connector, parse_evse, parse_location, status_patched
+from locations.wire import status_patched
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import Statement, atomic_with_retry, execute_together
 from ocpi_hub.exceptions import InvalidParameters
@@ -44,11 +54,6 @@ from tariffs.selectors import tariffs_for_sync  # Locations depend on Tariffs, n
 MODULE = "locations"
 STALE, UNCHANGED = stale_message("object"), unchanged_message("object")
 
-_PARSERS: dict[str, Callable[..., Doc]] = {
-    "location": parse_location,
-    "evse": parse_evse,
-    "connector": parse_connector,
-}
 _ID_FIELDS = {"location": "id", "evse": "uid", "connector": "id"}
 
 
@@ -66,7 +71,7 @@ def location_put(
     receiver (not the hub) is a targeted push: the Location goes to that receiver only, from then on, until a
     PUT of the Location names another or none (docs/modules/locations.md)."""
     ref = _checked(platform, ref, body)
-    part = _PARSERS[ref.level](version, body, lenient=lenient)
+    part = PARSERS[ref.level](version, body, lenient=lenient)
     target = _push_target(routing) if ref.level == "location" else None
 
     def put(location: Location | None) -> Plan:

@@ -124,12 +124,12 @@ def _conditioned(statement: Statement) -> str:
     return statement.sql.replace(ONLY_IF, f"AND EXISTS (SELECT 1 FROM {statement.only_if})")
 
 
-_PG_TYPES = {"text": "text", "timestamp": "timestamptz"}
+_PG_TYPES = {"text": "text", "timestamp": "timestamptz", "int": "int", "bigint": "bigint", "boolean": "boolean"}
 
 
 def json_rows(alias: str, columns: dict[str, str]) -> str:
     """A FROM item reading one ``%s`` parameter, a JSON array of objects (``json_param``), as a table named
-    ``alias`` with ``columns`` (name -> "text" or "timestamp")."""
+    ``alias`` with ``columns`` (name -> "text", "timestamp", "int", "bigint" or "boolean")."""
     if connection.vendor == "postgresql":
         types = ", ".join(f"{name} {_PG_TYPES[kind]}" for name, kind in columns.items())
         return f"jsonb_to_recordset(%s::jsonb) AS {alias}({types})"

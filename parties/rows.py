@@ -12,7 +12,7 @@ tests check that they agree.
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from ocpi_hub.db import ONLY_IF, Statement
+from ocpi_hub.db import ONLY_IF, Statement, json_param, json_rows
 
 
 def _db_time(value: datetime) -> Any:
@@ -193,10 +193,14 @@ def party_role_sql(roles: int) -> str:
     )
 
 
+# The receiver queues of a multi-queue UPDATE, locked in platform id order (see _WAKE).
+_QUEUES_IN_ORDER = (
+    "SELECT platform_id FROM parties_receiverqueue WHERE platform_id IN ({ids}) ORDER BY platform_id{lock}"
+)
 _DRAIN_START = """
 UPDATE parties_receiverqueue SET drain_until = %s
 WHERE platform_id IN (
-    SELECT platform_id FROM parties_receiverqueue WHERE platform_id IN ({ids}) ORDER BY platform_id{lock}
+    {queues_in_order}
 ) AND (drain_until IS NULL OR drain_until < %s)
 RETURNING platform_id, failures, paused_since,
     (SELECT platform.unauthorized_count FROM parties_platform platform WHERE platform.id = platform_id)
@@ -205,9 +209,10 @@ RETURNING platform_id, failures, paused_since,
 # there, so on the embedded default every receiver of a shared drain was handed a drain of its own.
 
 
-def _in_order() -> str:
-    """The lock clause of the ordered sub-selects (SQLite serialises writers: none there)."""
-    return " FOR UPDATE" if connection.vendor == "postgresql" else ""
+def _queues_in_order(count: int) -> str:
+    """``_QUEUES_IN_ORDER`` for ``count`` ids (SQLite serialises writers: no lock clause there)."""
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    return _QUEUES_IN_ORDER.format(ids=", ".join(["%s"] * count), lock=lock)
 
 
 def drain_start(
@@ -219,18 +224,21 @@ def drain_start(
     ids = sorted(set(receiver_ids))
     if not ids:
         return {}
-    sql = _DRAIN_START.format(ids=", ".join(["%s"] * len(ids)), lock=_in_order())
+    sql = _DRAIN_START.format(queues_in_order=_queues_in_order(len(ids)))
     with connection.cursor() as cursor:
         cursor.execute(sql, [_db_time(lease_until), *ids, _db_time(now)])
         return {row[0]: (row[1], row[2] is not None, row[3] or 0) for row in cursor.fetchall()}
 
 
-_DRAIN_END = """
-UPDATE parties_receiverqueue SET wake_at = NULL, drain_until = NULL
-WHERE platform_id IN (
-    SELECT platform_id FROM parties_receiverqueue WHERE platform_id IN ({ids}) ORDER BY platform_id{lock}
-)
-"""
+# A drain's end (``wake_at`` cleared too) or a hand-off (the drain request stays stamped).
+_RELEASE = "UPDATE parties_receiverqueue SET {wake}drain_until = NULL WHERE platform_id IN ({queues_in_order})"
+
+
+def _release(ids: list[int], *, clear_wake: bool) -> None:
+    sql = _RELEASE.format(wake="wake_at = NULL, " if clear_wake else "", queues_in_order=_queues_in_order(len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+
 
 # How many rows each receiver has due, counted up to a cap (a receiver back from an outage may have 10^5).
 _DUE_COUNTS = """
@@ -255,30 +263,21 @@ def drain_end(receiver_ids: Iterable[int], *, now: datetime, count_up_to: int = 
     ids = sorted(set(receiver_ids))
     if not ids:
         return {}
-    marks = ", ".join(["%s"] * len(ids))
+    _release(ids, clear_wake=True)
     with connection.cursor() as cursor:
-        cursor.execute(_DRAIN_END.format(ids=marks, lock=_in_order()), ids)
         if connection.vendor == "postgresql":
             cursor.execute(_DUE_COUNTS_PG, [now, max(count_up_to, 1), ids])
         else:
+            marks = ", ".join(["%s"] * len(ids))
             cursor.execute(_DUE_COUNTS.format(ids=marks), [*ids, _db_time(now), max(count_up_to, 1)])
         return {row[0]: row[1] for row in cursor.fetchall() if row[1]}
-
-
-_DRAIN_RELEASE = """
-UPDATE parties_receiverqueue SET drain_until = NULL
-WHERE platform_id IN (
-    SELECT platform_id FROM parties_receiverqueue WHERE platform_id IN ({ids}) ORDER BY platform_id{lock}
-)
-"""
 
 
 def drain_release(receiver_ids: Iterable[int]) -> None:
     """Give back the drain leases of these receivers, leaving their drain requests (``wake_at``) stamped."""
     ids = sorted(set(receiver_ids))
     if ids:
-        with connection.cursor() as cursor:
-            cursor.execute(_DRAIN_RELEASE.format(ids=", ".join(["%s"] * len(ids)), lock=_in_order()), ids)
+        _release(ids, clear_wake=False)
 
 
 # The heartbeat skips what is locked: a row or queue locked now is being written by its drain (recorded,
@@ -348,43 +347,48 @@ def claim_due_many(
 
 
 # A drain's outcomes in one statement (PostgreSQL): the attempt rows inserted and the rows that ended
-# (succeeded, failed, dead) updated, from one JSON document each (``json_to_recordset``: psycopg dumps one
+# (succeeded, failed, dead) updated, from one JSON document each (``ocpi_hub.db.json_rows``: psycopg dumps one
 # string; arrays per column cost ~0.05 ms of CPU per delivery to dump). ``bench.profile --what fanout_drain``
 # had the ORM's ``bulk_create`` of the attempts and the grouped UPDATE at 0.14-0.18 ms of the drain thread's
 # CPU per delivery. Rows retried or merged into a newer row are written one by one before (rare: failures).
-_RECORD = """
+_ATTEMPT_COLUMNS = {
+    "delivery_id": "bigint", "request_id": "text", "method": "text", "url": "text", "started_at": "timestamp",
+    "duration_ms": "int", "http_status": "int", "ocpi_status": "int", "outcome": "text", "error": "text",
+    "response_excerpt": "text",
+}  # fmt: skip
+_ENDED_COLUMNS = {
+    "id": "bigint", "status": "text", "error": "text", "answered": "boolean", "http_status": "int",
+    "ocpi_status": "int",
+}  # fmt: skip
+ATTEMPT_FIELDS = tuple(_ATTEMPT_COLUMNS)
+ENDED_FIELDS = tuple(_ENDED_COLUMNS)
+
+
+@functools.cache
+def _record_sql() -> str:
+    fields = ", ".join(ATTEMPT_FIELDS)
+    return f"""
 WITH attempt AS (
-    INSERT INTO parties_deliveryattempt (delivery_id, request_id, method, url, started_at, duration_ms,
-        http_status, ocpi_status, outcome, error, response_excerpt)
-    SELECT * FROM json_to_recordset(%s::json) AS attempt_row(delivery_id bigint, request_id text, method text,
-        url text, started_at timestamptz, duration_ms int, http_status int, ocpi_status int, outcome text,
-        error text, response_excerpt text)
+    INSERT INTO parties_deliveryattempt ({fields})
+    SELECT {fields} FROM {json_rows("attempt_row", _ATTEMPT_COLUMNS)}
 )
 UPDATE parties_delivery delivery SET status = ended.status, lease_until = NULL, last_error = ended.error,
     completed_at = %s,
     last_http_status = CASE WHEN ended.answered THEN ended.http_status ELSE delivery.last_http_status END,
     last_ocpi_status = CASE WHEN ended.answered THEN ended.ocpi_status ELSE delivery.last_ocpi_status END
-FROM json_to_recordset(%s::json)
-    AS ended(id bigint, status text, error text, answered boolean, http_status int, ocpi_status int)
+FROM {json_rows("ended", _ENDED_COLUMNS)}
 WHERE delivery.id = ended.id AND delivery.status = 'in_flight'
 """
-ATTEMPT_FIELDS = (
-    "delivery_id", "request_id", "method", "url", "started_at", "duration_ms", "http_status", "ocpi_status",
-    "outcome", "error", "response_excerpt",
-)  # fmt: skip
-ENDED_FIELDS = ("id", "status", "error", "answered", "http_status", "ocpi_status")
 
 
 def record_many(attempts: list[tuple[Any, ...]], ended: list[tuple[Any, ...]], *, completed_at: datetime) -> None:
     """Insert these attempt rows (``ATTEMPT_FIELDS`` each) and end these in-flight rows (``ENDED_FIELDS``
     each; ``answered``: the HTTP and OCPI status are the reply's, else the row keeps its last ones), in one
     statement. PostgreSQL only."""
-    attempt_rows = [dict(zip(ATTEMPT_FIELDS, values, strict=True)) for values in attempts]
-    for row in attempt_rows:
-        row["started_at"] = row["started_at"].isoformat()
-    ended_rows = [dict(zip(ENDED_FIELDS, values, strict=True)) for values in ended]
+    attempt_rows = json_param(dict(zip(ATTEMPT_FIELDS, values, strict=True)) for values in attempts)
+    ended_rows = json_param(dict(zip(ENDED_FIELDS, values, strict=True)) for values in ended)
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD, [json.dumps(attempt_rows), completed_at, json.dumps(ended_rows)])
+        cursor.execute(_record_sql(), [attempt_rows, completed_at, ended_rows])
 
 
 _AUTH_GENERATION = "SELECT value FROM parties_authgeneration WHERE id = 1"

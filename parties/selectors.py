@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
@@ -23,9 +24,30 @@ from parties.models import (
 from parties.rows import auth_generation
 from parties.tokens import hash_token
 
-# This process's token cache: (generation it was filled under, {token hash: (platform, registration)}).
-# Replaced as a whole, never edited across generations, so threads need no lock.
-_token_cache: tuple[int | None, dict[str, tuple[Platform, bool]]] = (None, {})
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class GenerationCache(Generic[K, V]):
+    """Entries of this process that hold while the auth generation row is unchanged: any committed change of a
+    platform, role, endpoint or link changes it (triggers, migration 0006), and the next call starts empty.
+    The entries dict is replaced as a whole, never edited across generations, so threads need no lock."""
+
+    def __init__(self) -> None:
+        self._state: tuple[int | None, dict[K, V]] = (None, {})
+
+    def entries(self) -> dict[K, V]:
+        """The entries filled under the current generation (one primary-key read of the generation row)."""
+        generation = auth_generation()
+        filled_under, entries = self._state
+        if filled_under != generation:
+            entries = {}
+            self._state = (generation, entries)
+        return entries
+
+
+# This process's token cache: {token hash: (platform, registration)}.
+_token_cache: GenerationCache[str, tuple[Platform, bool]] = GenerationCache()
 
 
 def credential_for_token(token: str) -> tuple[Platform, bool] | None:
@@ -33,18 +55,13 @@ def credential_for_token(token: str) -> tuple[Platform, bool] | None:
 
     Known tokens are cached per process (``OCPI_HUB_TOKEN_CACHE``). Every call reads the generation row
     first (one primary-key read instead of the Platform and roles queries); any committed change of a
-    platform, role, endpoint or link changes it (triggers, migration 0005), and the cache is dropped. A change
+    platform, role, endpoint or link changes it (triggers, migration 0006), and the cache is dropped. A change
     the caller was told about is thus seen by every process's next request. Unknown tokens are not cached.
     Each caller gets its own copy of the cached platform, so a view that changes it changes nobody else's."""
-    global _token_cache
     token_hash = hash_token(token)
     if not settings.OCPI_HUB_TOKEN_CACHE:
         return _credential_query(token_hash)
-    generation = auth_generation()
-    filled_under, entries = _token_cache
-    if filled_under != generation:
-        entries = {}
-        _token_cache = (generation, entries)
+    entries = _token_cache.entries()
     found = entries.get(token_hash)
     if found is None:
         found = _credential_query(token_hash)
@@ -70,12 +87,12 @@ def _platform_copy(platform: Platform) -> Platform:
     return clone
 
 
-# This process's receivers for the delivery engine, with their endpoints and roles: (generation they were
-# read under, {platform id: platform}); same rule as the token cache. The profile of a shared drain
+# This process's receivers for the delivery engine, with their endpoints and roles: {platform id: platform},
+# under the same rule as the token cache. The profile of a shared drain
 # (``bench.profile --what fanout_drain``) had reading the receivers as ORM objects (Platform, endpoints,
 # roles: three queries and 20 model instances with their prefetch per drain of 20) at 0.30 ms of the
 # drain thread's 1.27 ms of CPU per delivery.
-_receiver_cache: tuple[int | None, dict[int, Platform]] = (None, {})
+_receiver_cache: GenerationCache[int, Platform] = GenerationCache()
 
 
 def receivers_by_id(receiver_ids: list[int]) -> dict[int, Platform]:
@@ -84,15 +101,10 @@ def receivers_by_id(receiver_ids: list[int]) -> dict[int, Platform]:
     process under the generation row, as ``credential_for_token`` (one primary-key read when every receiver
     is known): any committed change of a platform (but for ``last_seen_at``, ``last_alive_check_at``,
     ``unauthorized_count``, ``updated_at``), its roles or endpoints is seen by the next call."""
-    global _receiver_cache
     ids = sorted(set(receiver_ids))
     if not settings.OCPI_HUB_TOKEN_CACHE:
         return Platform.objects.prefetch_related("endpoints", "roles").in_bulk(ids)
-    generation = auth_generation()
-    filled_under, entries = _receiver_cache
-    if filled_under != generation:
-        entries = {}
-        _receiver_cache = (generation, entries)
+    entries = _receiver_cache.entries()
     missing = [pk for pk in ids if pk not in entries]
     if missing:
         entries.update(Platform.objects.prefetch_related("endpoints", "roles").in_bulk(missing))

@@ -164,11 +164,8 @@ def token(
 ) -> dict[str, Any]:
     """A valid, whitelisted Token of ``owner`` (a CredentialsRole body), issued under the owner's business name."""
     item: dict[str, Any] = {
-        "country_code": owner["country_code"],
-        "party_id": owner["party_id"],
-        "uid": uid,
+        **cdr_token(owner, uid),
         "type": token_type,
-        "contract_id": f"{owner['country_code']}-{owner['party_id']}-C0001",
         "issuer": owner["business_details"]["name"],
         "valid": True,
         "whitelist": "ALLOWED",
