@@ -18,7 +18,7 @@ from locations.wire import (
     render_location,
 )
 from ocpi_hub.api.datetimes import format_datetime, parse_datetime
-from ocpi_hub.api.unknown import UNKNOWN
+from ocpi_hub.api.patching import checked_fields
 
 Doc = dict[str, Any]
 
@@ -164,12 +164,7 @@ def patched(version: str, level: str, stored: Doc, body: Doc, *, lenient: bool =
     seen_as = _RENDER[level](stored, version)
     if seen_as is None:  # nothing of it exists in the caller's version (an EVSE of MCS connectors only)
         return PARSERS[level](version, merge_patch(stored, body), lenient=lenient)
-    checked = PARSERS[level](version, merge_patch(seen_as, body), lenient=lenient)
-    result = {key: value for key, value in stored.items() if key not in body and key != UNKNOWN}
-    result.update({key: checked[key] for key in body if key in checked})
-    if UNKNOWN in checked:  # the fields no model knows, of the version of this write (ocpi_hub.api.unknown)
-        result[UNKNOWN] = checked[UNKNOWN]
-    return result
+    return checked_fields(stored, body, PARSERS[level](version, merge_patch(seen_as, body), lenient=lenient))
 
 
 def render_part(location: Doc, version: str, evse_uid: str | None, connector_id: str | None) -> Doc | None:

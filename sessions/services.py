@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from ocpi_hub.api.datetimes import parse_datetime
+from ocpi_hub.api.patching import checked_fields
 from ocpi_hub.api.routing import RoutingHeaders
 from ocpi_hub.db import atomic_with_retry
 from ocpi_hub.exceptions import InvalidParameters
@@ -95,10 +96,25 @@ def session_patch(*, push: Push) -> PushResult:
             raise InvalidParameters(f"Unknown session {ref.country_code}/{ref.party_id}/{ref.session_id}: PUT it first")
         if changed_at < current.last_updated:
             return PushResult(applied=False, message=STALE)
-        merged = merge_patch(render_session(current.document, push.version), push.body)
-        return _store(push, current, parse_session(push.version, merged, lenient=push.lenient))
+        return _store(push, current, session_patched(push.version, current.document, push.body, lenient=push.lenient))
 
     return atomic_with_retry(patch)
+
+
+def session_patched(version: str, stored: Doc, body: Doc, *, lenient: bool = False) -> Doc:
+    """The stored canonical Session with a PATCH of ``version`` applied: validated as the caller sees the
+    Session, but only the fields sent taken from that; the others stay as stored, also where ``version``
+    cannot express their values (``ocpi_hub.api.patching``). The charging periods sent are appended, in
+    canonical form, to the stored ones (not to their rendering, which drops dimensions 2.2.1 does not know)."""
+    seen_as = render_session(stored, version)
+    checked = parse_session(version, merge_patch(seen_as, body), lenient=lenient)
+    result = checked_fields(stored, body, checked)
+    if body.get("charging_periods"):
+        added = checked["charging_periods"][len(seen_as["charging_periods"]) :]
+        result["charging_periods"] = list(stored.get("charging_periods") or []) + added
+    elif "charging_periods" in body:  # null or []: nothing to append
+        result["charging_periods"] = stored.get("charging_periods") or []
+    return result
 
 
 def merge_patch(stored: Doc, patch: Doc) -> Doc:

@@ -147,6 +147,28 @@ def test_patch_appends_charging_periods_and_pushes_the_full_session(parties):
     assert pushed.body["last_updated"] == "2024-05-01T10:45:00Z"
 
 
+def test_221_patch_of_a_230_session_loses_nothing_on_the_way_to_a_230_receiver(parties):
+    cpo, emsp_x, _ = parties
+    body = session_body("2.3.0", total_cost={"before_taxes": 2.0, "taxes": [{"name": "VAT", "amount": 0.4}]})
+    body["cdr_token"]["type"] = "EMAID"
+    body["charging_periods"] = [period("2024-05-01T10:00:00Z", ENERGY=2.0, RESERVATION_OVERTIME=0.1)]
+    url_230 = _url(cpo).replace("/2.2.1/", "/2.3.0/")
+    assert cpo.call("PUT", url_230, body).json()["status_code"] == 1000
+    patch = {
+        "kwh": 3.0,
+        "charging_periods": [period("2024-05-01T10:30:00Z", ENERGY=1.0)],
+        "last_updated": "2024-05-01T10:45:00Z",
+    }
+    assert cpo.call("PATCH", _url(cpo), patch).json()["status_code"] == 1000
+
+    deliver_pending("sessions")
+    pushed = emsp_x.requests_to("sessions", "PUT")[-1].body
+    assert pushed["cdr_token"]["type"] == "EMAID"
+    assert pushed["total_cost"] == body["total_cost"]
+    assert pushed["charging_periods"] == body["charging_periods"] + patch["charging_periods"]
+    assert pushed["kwh"] == 3.0
+
+
 def test_put_replaces_charging_periods(parties):
     cpo, _, _ = parties
     _put(cpo, session_body())

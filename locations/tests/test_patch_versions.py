@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from locations.documents import merge_patch, patched
 from locations.tests.helpers import official_locations
 from locations.wire import parse_evse, parse_location
+from ocpi_hub.api.unknown import UNKNOWN
 from tests.bodies import connector, evse, location
 from tests.ocpi_schema import requires_examples
 
@@ -76,3 +77,12 @@ def test_within_one_version_a_patch_gives_what_merging_and_the_model_give(versio
                 assert patched(version, level, part, body) == parse(version, merge_patch(part, body))
                 compared += 1
     assert compared > 10
+
+
+def test_unknown_fields_of_another_version_survive_a_patch_that_sends_none():
+    stored = parse_location("2.3.0", location(a_future_field={"x": 1}))
+    assert stored[UNKNOWN] == {"version": "2.3.0", "fields": {"a_future_field": {"x": 1}}}
+    result = patched("2.2.1", "location", stored, {"name": "Renamed", "last_updated": STAMP})
+    assert result[UNKNOWN] == stored[UNKNOWN]
+    replaced = patched("2.2.1", "location", stored, {"a_221_field": 2, "last_updated": STAMP})
+    assert replaced[UNKNOWN] == {"version": "2.2.1", "fields": {"a_221_field": 2}}  # kept for one version only

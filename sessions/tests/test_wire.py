@@ -8,10 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from ocpi_hub.api.wire import format_validation_error
-from sessions.services import merge_patch
+from sessions.services import merge_patch, session_patched
 from sessions.tests.charging import PLATFORM_OPTED_IN, PLATFORM_PLAIN
 from sessions.wire import parse_charging_preferences, parse_session, render_session, render_session_for
-from tests.bodies import example, period, price, session_body
+from tests.bodies import example, period, price, session_body, ts
 from tests.ocpi_schema import requires_examples, requires_openapi, validate_object
 
 VERSIONS = ("2.2.1", "2.3.0")
@@ -155,3 +155,40 @@ def test_patch_merge_keeps_and_replaces_extension_fields():
     merged = merge_patch(stored, {"error_records": None, "energy_exported_kwh": 2.0, "last_updated": "x"})
     assert (merged["direction"], merged["energy_exported_kwh"]) == ("BIDIRECTIONAL", 2.0)
     assert "error_records" not in merged
+
+
+def _stored_230() -> dict[str, Any]:
+    """A canonical Session with values 2.2.1 cannot express: an EMAID token, a tax breakdown, a period
+    dimension 2.2.1 has no name for, and a period of such dimensions only."""
+    body = session_body("2.3.0", total_cost={"before_taxes": 2.0, "taxes": [{"name": "VAT", "amount": 0.4}]})
+    body["cdr_token"]["type"] = "EMAID"
+    body["charging_periods"] = [
+        period("2024-05-01T10:00:00Z", ENERGY=2.0, RESERVATION_OVERTIME=0.1),
+        period("2024-05-01T10:10:00Z", RESERVATION_EXPIRES=0.2),
+    ]
+    return parse_session("2.3.0", body)
+
+
+def test_221_patch_keeps_what_221_cannot_express():
+    stored = _stored_230()
+    body = {"kwh": 3.0, "charging_periods": [period("2024-05-01T10:20:00Z", ENERGY=1.0)], "last_updated": ts(60)}
+    doc = session_patched("2.2.1", stored, body)
+    assert doc["cdr_token"]["type"] == "EMAID"
+    assert doc["total_cost"] == stored["total_cost"]
+    assert doc["charging_periods"] == stored["charging_periods"] + [period("2024-05-01T10:20:00Z", ENERGY=1.0)]
+    assert (doc["kwh"], doc["last_updated"]) == (3.0, ts(60))
+
+
+def test_221_patch_fields_sent_are_stored_canonical_and_null_removes():
+    stored = _stored_230()
+    body = {"total_cost": {"excl_vat": 3.0, "incl_vat": 3.6}, "meter_id": None, "last_updated": ts(60)}
+    doc = session_patched("2.2.1", {**stored, "meter_id": "M1"}, body)
+    assert doc["total_cost"] == {"before_taxes": 3.0, "taxes": [{"name": "VAT", "amount": 0.6}]}
+    assert "meter_id" not in doc
+    assert doc["charging_periods"] == stored["charging_periods"]
+
+
+def test_221_patch_is_still_validated_in_context():
+    with pytest.raises(ValidationError) as error:
+        session_patched("2.2.1", _stored_230(), {"status": "RUNNING", "last_updated": ts(60)})
+    assert format_validation_error(error.value).startswith("status:")
