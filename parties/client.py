@@ -10,7 +10,8 @@ Explicit connect/read timeouts (the read timeout per socket operation), no redir
 delivery engine decides what is retried; the one exception: a kept-alive connection the receiver closed
 just before it was reused, with no byte of an answer read, is retried once on a fresh connection), TLS with
 the system's certificate store, a fresh ``X-Request-ID`` per call, the correlation id carried, routing
-headers set per the hub rules, and the Base64 (or raw) token.
+headers set per the hub rules, and the Base64 (or raw) token. Through an HTTP forward proxy where one is
+set (``OCPI_HUB_OUTBOUND_PROXY``, ``parties.proxy``); TLS verified against ``OCPI_HUB_CA_BUNDLE`` when set.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from django.conf import settings
 
 from ocpi_hub.api.authentication import encode_token
 from ocpi_hub.api.routing import PartyRef
+from parties.proxy import Proxy, proxy_for
 
 logger = logging.getLogger(__name__)
 USER_AGENT = "ocpi-hub/1.0"
@@ -180,6 +182,17 @@ class _Target:
     port: int
     host_header: str
     path: str  # path and query, as sent in the request line
+    proxy: Proxy | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        """The pool's key: connections through a proxy are not the direct ones."""
+        return (self.scheme, self.host, self.port, self.proxy.key if self.proxy else "")
+
+    @property
+    def authority(self) -> str:
+        """host:port, as a CONNECT names it."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @staticmethod
     def of(url: str) -> _Target:
@@ -193,12 +206,16 @@ class _Target:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if not path.isascii() or not path.isprintable() or " " in path:  # control characters, DEL, spaces
             raise ValueError(f"URL can't contain control characters, spaces or non-ASCII: {path[:200]!r}")
-        return _Target(parts.scheme, host, port, shown if default else f"{shown}:{port}", path)
+        return _Target(parts.scheme, host, port, shown if default else f"{shown}:{port}", path, proxy_for(host))
 
 
 def _request_bytes(method: str, target: _Target, headers: dict[str, str], payload: bytes | None) -> bytes:
-    lines = [f"{method} {target.path} HTTP/1.1", f"Host: {target.host_header}", f"User-Agent: {USER_AGENT}"]
+    proxied = target.proxy is not None and target.scheme == "http"  # absolute form, to the proxy
+    where = f"http://{target.host_header}{target.path}" if proxied else target.path
+    lines = [f"{method} {where} HTTP/1.1", f"Host: {target.host_header}", f"User-Agent: {USER_AGENT}"]
     lines.append("Accept-Encoding: identity")
+    if proxied and target.proxy and target.proxy.authorization:
+        lines.append(f"Proxy-Authorization: {target.proxy.authorization}")
     for name, value in headers.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"Invalid header value for {name}")
@@ -214,10 +231,10 @@ class _Pool:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.idle: dict[tuple[str, str, int], list[socket.socket]] = {}
-        self.tls: ssl.SSLContext | None = None
+        self.idle: dict[tuple[str, str, int, str], list[socket.socket]] = {}
+        self.tls: dict[str, ssl.SSLContext] = {}  # per OCPI_HUB_CA_BUNDLE
 
-    def take(self, key: tuple[str, str, int]) -> socket.socket | None:
+    def take(self, key: tuple[str, str, int, str]) -> socket.socket | None:
         while True:
             with self.lock:
                 kept = self.idle.get(key)
@@ -226,7 +243,7 @@ class _Pool:
                 return sock
             sock.close()
 
-    def give(self, key: tuple[str, str, int], sock: socket.socket) -> None:
+    def give(self, key: tuple[str, str, int, str], sock: socket.socket) -> None:
         with self.lock:
             kept = self.idle.setdefault(key, [])
             if len(kept) < KEEP_PER_HOST:
@@ -235,20 +252,30 @@ class _Pool:
         sock.close()
 
     def connect(self, target: _Target) -> socket.socket:
+        """A new connection to the target (through its proxy, if any), TLS set up for https."""
+        via = target.proxy
+        host, port = (via.host, via.port) if via else (target.host, target.port)
         try:
-            sock = socket.create_connection((target.host, target.port), timeout=settings.OCPI_HUB_CONNECT_TIMEOUT)
+            sock = socket.create_connection((host, port), timeout=settings.OCPI_HUB_CONNECT_TIMEOUT)
         except TimeoutError as exc:
-            raise _ConnectTimeout(f"connect to {target.host}:{target.port} timed out") from exc
+            raise _ConnectTimeout(f"connect to {host}:{port}{' (proxy)' if via else ''} timed out") from exc
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if target.scheme == "https":
-            if self.tls is None:
-                self.tls = ssl.create_default_context()
-            try:
-                sock = self.tls.wrap_socket(sock, server_hostname=target.host)
-            except BaseException:
-                sock.close()
-                raise
+        try:
+            if via is not None and target.scheme == "https":
+                _tunnel(sock, target, via)
+            if target.scheme == "https":
+                sock = self._tls().wrap_socket(sock, server_hostname=target.host)
+        except BaseException:
+            sock.close()
+            raise
         return sock
+
+    def _tls(self) -> ssl.SSLContext:
+        bundle = settings.OCPI_HUB_CA_BUNDLE
+        context = self.tls.get(bundle)
+        if context is None:
+            context = self.tls[bundle] = ssl.create_default_context(cafile=bundle or None)
+        return context
 
     def clear(self) -> None:
         """Close every idle connection (tests that restart a receiver on the same port)."""
@@ -257,6 +284,21 @@ class _Pool:
         for sockets in kept.values():
             for sock in sockets:
                 sock.close()
+
+
+def _tunnel(sock: socket.socket, target: _Target, via: Proxy) -> None:
+    """Ask the proxy for a tunnel to the target (``CONNECT``); OSError when it does not open one."""
+    lines = [f"CONNECT {target.authority} HTTP/1.1", f"Host: {target.authority}", f"User-Agent: {USER_AGENT}"]
+    if via.authorization:
+        lines.append(f"Proxy-Authorization: {via.authorization}")
+    answer = _Answer(sock, settings.OCPI_HUB_CONNECT_TIMEOUT)
+    try:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        status, _, _ = answer.head()
+    except TimeoutError as exc:
+        raise _ConnectTimeout(f"proxy {via.key}: no answer to CONNECT {target.authority} in time") from exc
+    if status != 200 or answer.buffer:
+        raise OSError(f"proxy {via.key} answered {status} to CONNECT {target.authority}")
 
 
 def _dropped(sock: socket.socket) -> bool:
@@ -277,7 +319,7 @@ _pool = _Pool()
 
 
 def _exchange(target: _Target, method: str, request: bytes, read_timeout: float) -> tuple[int, dict[str, str], bytes]:
-    key = (target.scheme, target.host, target.port)
+    key = target.key
     sock = _pool.take(key)
     reused = sock is not None
     if sock is None:

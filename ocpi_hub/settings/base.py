@@ -252,6 +252,18 @@ OCPI_HUB_CONNECT_TIMEOUT = env_float("OCPI_HUB_CONNECT_TIMEOUT", 5.0)
 OCPI_HUB_READ_TIMEOUT = env_float("OCPI_HUB_READ_TIMEOUT", 30.0)
 # The largest answer body (decoded) the hub reads from a party; a larger one is a failed call.
 OCPI_HUB_MAX_ANSWER_BYTES = env_int("OCPI_HUB_MAX_ANSWER_BYTES", 32 * 1024 * 1024)
+# An HTTP forward proxy for every OCPI call the hub makes, and the hosts called directly (parties/proxy.py).
+OCPI_HUB_OUTBOUND_PROXY = os.environ.get(
+    "OCPI_HUB_OUTBOUND_PROXY", os.environ.get("HTTPS_PROXY", os.environ.get("https_proxy", ""))
+).strip()
+OCPI_HUB_OUTBOUND_NO_PROXY = os.environ.get(
+    "OCPI_HUB_OUTBOUND_NO_PROXY", os.environ.get("NO_PROXY", os.environ.get("no_proxy", ""))
+)
+if "://" in OCPI_HUB_OUTBOUND_PROXY and not OCPI_HUB_OUTBOUND_PROXY.lower().startswith("http://"):
+    shown = re.sub(r"//[^@/]*@", "//***@", OCPI_HUB_OUTBOUND_PROXY)  # no password in the log
+    raise setting_error("OCPI_HUB_OUTBOUND_PROXY", shown, "an http://host:port URL (a forward proxy)")
+# PEM file of the certificate authorities the hub trusts for https parties (default: the system's store).
+OCPI_HUB_CA_BUNDLE = os.environ.get("OCPI_HUB_CA_BUNDLE", "")
 OCPI_HUB_AUTHORIZE_TIMEOUT = env_float("OCPI_HUB_AUTHORIZE_TIMEOUT", 5.0)
 OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT = env_float("OCPI_HUB_CHARGING_PREFERENCES_TIMEOUT", 10.0)
 OCPI_HUB_COMMAND_TIMEOUT = env_float("OCPI_HUB_COMMAND_TIMEOUT", 10.0)  # commands and charging profiles
