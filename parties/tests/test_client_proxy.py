@@ -6,10 +6,12 @@ parties on loopback: ``CONNECT`` tunnels for https parties (TLS end to end, veri
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -223,3 +225,14 @@ def test_proxy_setting_and_no_proxy_rules():
         assert proxy_for("ocpi.example.com") is None
     with override_settings(OCPI_HUB_OUTBOUND_PROXY=""):
         assert proxy_for("ocpi.example.com") is None
+
+
+def test_a_proxy_that_is_not_http_stops_the_process_naming_the_setting_without_its_password():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ocpi_hub.settings.base"}
+    env["OCPI_HUB_OUTBOUND_PROXY"] = "socks5://hub:s3cret@proxy.local:1080"
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert started.returncode == 3
+    assert "Invalid setting OCPI_HUB_OUTBOUND_PROXY='socks5://***@proxy.local:1080'" in started.stderr
+    assert "s3cret" not in started.stderr
